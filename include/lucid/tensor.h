@@ -1,0 +1,99 @@
+// Tensor: a shaped, typed view of shared, 64-byte aligned storage on a device.
+// Tensors are always contiguous (row-major, NCHW for images). Copying a Tensor copies the
+// handle, not the data: two handles to one tensor see each other's writes, which is how a
+// module's registered parameter and its member stay one tensor.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lucid {
+
+// F32 is what the ops compute in; F16/BF16 arrive in weight files; I64 holds BN's step counter.
+enum class DType : uint8_t { F32, F16, BF16, I64 };
+size_t dtype_size(DType dtype);
+const char* dtype_name(DType dtype);
+
+enum class DeviceType : uint8_t { CPU, CUDA };
+struct Device {
+  DeviceType type = DeviceType::CPU;
+  int index = 0;
+  bool operator==(const Device&) const = default;
+};
+std::string to_string(Device device);
+
+using Shape = std::vector<int64_t>;
+int64_t numel(const Shape& shape);    // throws ValueError on a negative size or overflow
+std::string to_string(const Shape& shape);  // "2x3x224x224"
+Shape parse_shape(const std::string& text);  // inverse of to_string; throws ValueError
+
+// Bytes on a device, freed when the last tensor using them goes.
+class Storage {
+ public:
+  static std::shared_ptr<Storage> allocate(size_t bytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+
+ private:
+  Storage(void* data, size_t bytes, Device device) : data_(data), bytes_(bytes), device_(device) {}
+  void* data_;
+  size_t bytes_;
+  Device device_;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;  // undefined: defined() is false, for optional inputs such as a bias
+
+  static Tensor empty(const Shape& shape, DType dtype = DType::F32, Device device = {});
+  static Tensor zeros(const Shape& shape, DType dtype = DType::F32, Device device = {});
+  static Tensor full(const Shape& shape, float value);
+  static Tensor from_vector(const Shape& shape, const std::vector<float>& values);
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int64_t dim() const { return static_cast<int64_t>(shape().size()); }
+  int64_t size(int64_t axis) const;  // negative axes count from the end
+  int64_t numel() const;
+  size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype()); }
+  DType dtype() const;
+  Device device() const;
+
+  // Typed access (float: F32, int64_t: I64, uint16_t: F16 or BF16); throws ValueError on a mismatch.
+  template <class T> T* data();
+  template <class T> const T* data() const;
+  void* raw_data() const;
+
+  // A tensor of another shape with the same elements, sharing storage.
+  Tensor reshape(const Shape& shape) const;
+  Tensor clone() const;
+  // Copies values from src (same shape; F16/BF16 sources are converted to this tensor's F32).
+  void copy_from(const Tensor& src);
+  std::vector<float> to_vector() const;  // F32 only
+  // Whether two handles refer to the same tensor.
+  bool same(const Tensor& other) const { return impl_ == other.impl_; }
+
+ private:
+  struct Impl {
+    std::shared_ptr<Storage> storage;
+    Shape shape;
+    DType dtype;
+  };
+  explicit Tensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  const Impl& impl(const char* what) const;
+  std::shared_ptr<Impl> impl_;
+};
+
+// Element conversions used by the weight loaders (exact: every F16/BF16 value is a float).
+float half_to_float(uint16_t h);
+float bfloat16_to_float(uint16_t b);
+
+}  // namespace lucid
