@@ -46,7 +46,10 @@ int64_t numel(const Shape& shape) {
 std::string to_string(const Shape& shape) {
   if (shape.empty()) return "scalar";
   std::string out;
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "x" : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += 'x';
+    out += std::to_string(shape[i]);
+  }
   return out;
 }
 
