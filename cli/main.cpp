@@ -1,1 +1,41 @@
-int main() { return 0; }
+// lucid: list | summary | forward. Errors are one line on stderr; exit 2 for usage, 1 for runtime.
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include "commands.h"
+
+namespace lucid::cli {
+
+void add_model_options(CLI::App& cmd, models::ModelOptions& options) {
+  cmd.add_option("--num-classes", options.num_classes, "Classes of the classifier")->check(CLI::PositiveNumber);
+  cmd.add_option("--in-channels", options.in_channels, "Channels of the input image")->check(CLI::PositiveNumber);
+}
+
+}  // namespace lucid::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"lucid: the ResNeXt family in C++"};
+  app.require_subcommand(1);
+  lucid::cli::add_list(app);
+  lucid::cli::add_summary(app);
+  lucid::cli::add_forward(app);
+  try {
+    app.parse(argc, argv);  // runs the chosen subcommand's callback
+    return 0;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "lucid: %s\n", e.what());
+    return 2;
+  } catch (const lucid::cli::UsageError& e) {
+    std::fprintf(stderr, "lucid: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "lucid: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lucid: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,1 +1,28 @@
-# filled in by the parity step
+# Parity with torchvision: scripts/make_golden.py writes each case into the build folder (a
+# test fixture), then `lucid forward` runs it and tests/parity/compare checks every output.
+add_executable(lucid_compare ${CMAKE_CURRENT_LIST_DIR}/compare.cpp)
+target_link_libraries(lucid_compare PRIVATE lucid)
+
+set(GOLDEN_DIR ${CMAKE_BINARY_DIR}/golden)
+execute_process(COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/make_golden.py --out x --list
+                OUTPUT_VARIABLE GOLDEN_CASES RESULT_VARIABLE GOLDEN_LIST_RC)
+if(NOT GOLDEN_LIST_RC EQUAL 0)
+  message(FATAL_ERROR "scripts/make_golden.py --list failed: install python3-torch (scripts/install-deps.sh)")
+endif()
+string(REPLACE "\n" ";" GOLDEN_CASES "${GOLDEN_CASES}")
+list(FILTER GOLDEN_CASES EXCLUDE REGEX "^$")
+
+foreach(case ${GOLDEN_CASES})
+  add_test(NAME golden.${case}
+           COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/make_golden.py --reuse --out ${GOLDEN_DIR} ${case})
+  set_tests_properties(golden.${case} PROPERTIES FIXTURES_SETUP golden_${case} TIMEOUT 900 RESOURCE_LOCK golden_memory)
+  add_test(NAME parity.${case}
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/forward_case.sh $<TARGET_FILE:lucid_cli> $<TARGET_FILE:lucid_compare>
+                   ${GOLDEN_DIR}/${case})
+  set_tests_properties(parity.${case} PROPERTIES FIXTURES_REQUIRED golden_${case} TIMEOUT 900)
+endforeach()
+
+add_test(NAME peak_rss.resnext_101_32x32d
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/peak_rss.sh $<TARGET_FILE:lucid_cli> ${GOLDEN_DIR}/resnext_101_32x32d 1.5)
+set_tests_properties(peak_rss.resnext_101_32x32d PROPERTIES FIXTURES_REQUIRED golden_resnext_101_32x32d
+                     TIMEOUT 900 RUN_SERIAL TRUE)

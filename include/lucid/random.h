@@ -1,0 +1,30 @@
+// Seeded random fills. A fill of n values is cut into fixed chunks, each with its own stream
+// derived from (seed, draw number, chunk), so results do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "lucid/tensor.h"
+
+namespace lucid {
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0) : seed_(seed) {}
+  void normal_(Tensor& t, float mean, float std);
+  void uniform_(Tensor& t, float low, float high);
+  // Keeps each value with probability 1 - p, scaled by 1 / (1 - p); zeroes the rest (dropout).
+  void dropout_mask_(Tensor& mask, float p);
+  uint64_t seed() const { return seed_; }
+  uint64_t draws() const { return draws_; }
+
+ private:
+  uint64_t seed_;
+  uint64_t draws_ = 0;  // fills so far: each fill gets fresh streams
+};
+
+// The generator layers draw their initial weights from, like torch's global one.
+Generator& default_generator();
+void manual_seed(uint64_t seed);
+
+}  // namespace lucid

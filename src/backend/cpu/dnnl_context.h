@@ -1,0 +1,61 @@
+// The process's one oneDNN engine, a stream per calling thread, and the small helpers every
+// CPU kernel shares. Private to src/backend/cpu: no dnnl type leaves this folder.
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <optional>
+#include <unordered_map>
+
+#include "lucid/tensor.h"
+
+namespace lucid::backend::cpu {
+
+using dnnl::memory;
+using Dims = memory::dims;
+using Tag = memory::format_tag;
+using Args = std::unordered_map<int, memory>;
+
+dnnl::engine& engine();
+// One per thread: a stream is not meant to be shared by threads submitting at the same time.
+dnnl::stream& stream();
+
+// Primitives get a user scratchpad (allocated per run) so one cached primitive can serve
+// several threads at once; a library-owned scratchpad would be shared between them.
+dnnl::primitive_attr user_scratchpad();
+
+// A created primitive and the scratchpad it asks for.
+struct Step {
+  dnnl::primitive primitive;
+  memory::desc scratchpad;
+  void run(Args args) const;  // on stream(); the caller waits once after its last step
+};
+
+template <class Primitive, class PrimitiveDesc>
+Step make_step(const PrimitiveDesc& pd) {
+  return Step{Primitive(pd), pd.scratchpad_desc()};
+}
+
+// A reorder between two layouts, or nothing when they are the same.
+std::optional<Step> make_reorder(const memory::desc& from, const memory::desc& to);
+// from itself when reorder is empty, else a new buffer of layout `to` holding from's values.
+memory reordered(const std::optional<Step>& reorder, const memory& from, const memory::desc& to);
+
+memory::desc f32_desc(const Dims& dims, Tag tag);
+// A oneDNN view of t's storage (no copy).
+memory wrap(const Tensor& t, const memory::desc& desc);
+
+// Turns a dnnl::error into a lucid error tagged with op (UnsupportedError when oneDNN lacks
+// an implementation, Error otherwise).
+[[noreturn]] void rethrow(const char* op, const dnnl::error& e);
+
+template <class Body>
+void guarded(const char* op, Body&& body) {
+  try {
+    body();
+  } catch (const dnnl::error& e) {
+    rethrow(op, e);
+  }
+}
+
+}  // namespace lucid::backend::cpu

@@ -1,0 +1,44 @@
+#include <cstring>
+
+#include "lucid/error.h"
+#include "lucid/nn/layers.h"
+
+namespace lucid::nn {
+
+static thread_local bool skipping_init = false;
+SkipInit::SkipInit() : outer_(skipping_init) { skipping_init = true; }
+SkipInit::~SkipInit() { skipping_init = outer_; }
+bool SkipInit::active() { return skipping_init; }
+
+MaxPool2d::MaxPool2d(int64_t kernel, int64_t stride, int64_t padding)
+    : options_{{kernel, kernel}, {stride, stride}, {padding, padding}} {}
+
+Dropout::Dropout(float p, uint64_t seed) : p_(p), generator_(seed) {
+  if (!(p >= 0.0f && p < 1.0f)) throw ValueError("Dropout", cat("probability ", p, " must be in [0, 1)"));
+}
+
+Tensor Dropout::forward(const Tensor& x) {
+  if (!is_training() || p_ == 0.0f) return x;
+  Tensor mask = Tensor::empty(x.shape());
+  generator_.dropout_mask_(mask, p_);
+  Tensor y = Tensor::empty(x.shape());
+  const float* in = x.data<float>();
+  const float* m = mask.data<float>();
+  float* out = y.data<float>();
+  for (int64_t i = 0; i < x.numel(); ++i) out[i] = in[i] * m[i];
+  return y;
+}
+
+Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
+  for (auto& m : modules) push_back(std::move(m));
+}
+
+void Sequential::push_back(std::shared_ptr<Module> module) { add(std::to_string(size()), std::move(module)); }
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor y = x;
+  for (const auto& [_, child] : children()) y = (*child)(y);
+  return y;
+}
+
+}  // namespace lucid::nn

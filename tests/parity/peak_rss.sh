@@ -1,0 +1,14 @@
+#!/bin/sh
+# peak_rss.sh LUCID CASE_DIR RATIO: peak resident memory of `lucid forward` must stay under
+# RATIO x the weight file's size (weights held once; the file's mapped pages released as loaded).
+set -eu
+lucid=$1 dir=$2 ratio=$3
+# shellcheck disable=SC2046
+/usr/bin/time -v "$lucid" forward $(cat "$dir/forward.args") --weights "$dir/weights.safetensors" \
+  --input "$dir/input.safetensors" --output "$dir/rss.safetensors" 2> "$dir/time.txt"
+rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/time.txt")
+file_bytes=$(stat -c %s "$dir/weights.safetensors")
+awk -v rss="$rss_kb" -v file="$file_bytes" -v ratio="$ratio" 'BEGIN {
+  r = rss * 1024 / file
+  printf "peak RSS %.0f MB, weights %.0f MB: %.3fx (limit %.2fx)\n", rss / 1024, file / 1048576, r, ratio
+  exit (r <= ratio) ? 0 : 1 }'
