@@ -24,7 +24,7 @@ ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, bool has_b
   // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
   const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};
   const Dims strides{o.stride[0], o.stride[1]}, padding{o.padding[0], o.padding[1]};
-  const Dims dilates{o.dilation[0], o.dilation[1]};  // oneDNN counts the gaps: 0 = dense
+  const Dims dilates{o.dilation[0] - 1, o.dilation[1] - 1};  // oneDNN counts the gaps: 0 = dense
 
   const auto src_any = f32_desc(src_dims, Tag::any), w_any = f32_desc(w_dims, Tag::any);
   const auto dst_any = f32_desc(dst_dims, Tag::any);
@@ -69,10 +69,10 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops
                        options.groups, bias.defined()};
     auto plan = cache.get(key, [&] { return make_plan(xs, ws, y.shape(), bias.defined(), options); });
 
-    const memory src = reordered(plan->src_in, wrap(x, plan->src), plan->src_inner);
-    const memory weights = reordered(plan->weights_in, wrap(weight, plan->weights), plan->weights_inner);
+    const memory src = reordered(plan->src_in, wrap(x, plan->src), plan->src_inner, Slot::src);
+    const memory weights = reordered(plan->weights_in, wrap(weight, plan->weights), plan->weights_inner, Slot::weights);
     const memory dst_user = wrap(y, plan->dst);
-    const memory dst = plan->dst_out ? memory(plan->dst_inner, engine()) : dst_user;
+    const memory dst = plan->dst_out ? workspace(plan->dst_inner, Slot::dst) : dst_user;
     Args args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
     if (bias.defined()) args.emplace(DNNL_ARG_BIAS, wrap(bias, f32_desc({ws[0]}, Tag::x)));
     plan->conv.run(std::move(args));

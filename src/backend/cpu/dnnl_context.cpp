@@ -1,5 +1,9 @@
 #include "backend/cpu/dnnl_context.h"
 
+#include <array>
+#include <cstdlib>
+#include <memory>
+
 #include "lucid/error.h"
 
 namespace lucid::backend::cpu {
@@ -20,8 +24,27 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
+memory workspace(const memory::desc& desc, Slot slot) {
+  struct Buffer {
+    std::unique_ptr<void, decltype(&std::free)> data{nullptr, &std::free};
+    size_t bytes = 0;
+  };
+  thread_local std::array<Buffer, size_t(Slot::count)> buffers;
+  Buffer& buffer = buffers[size_t(slot)];
+  const size_t bytes = desc.get_size();
+  if (bytes > buffer.bytes) {
+    constexpr size_t kAlign = 64;
+    const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+    buffer.data.reset();  // free first, so peak memory is not old + new
+    buffer.data.reset(std::aligned_alloc(kAlign, rounded));
+    if (!buffer.data) throw ValueError("cpu", cat("out of memory allocating a ", bytes, "-byte workspace"));
+    buffer.bytes = rounded;
+  }
+  return memory(desc, engine(), buffer.data.get());
+}
+
 void Step::run(Args args) const {
-  if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(scratchpad, engine()));
+  if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, workspace(scratchpad, Slot::scratchpad));
   primitive.execute(stream(), args);
 }
 
@@ -31,14 +54,20 @@ std::optional<Step> make_reorder(const memory::desc& from, const memory::desc& t
   return make_step<dnnl::reorder>(pd);
 }
 
-memory reordered(const std::optional<Step>& reorder, const memory& from, const memory::desc& to) {
+memory reordered(const std::optional<Step>& reorder, const memory& from, const memory::desc& to, Slot slot) {
   if (!reorder) return from;
-  memory result(to, engine());
+  memory result = workspace(to, slot);
   reorder->run({{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, result}});
   return result;
 }
 
 memory::desc f32_desc(const Dims& dims, Tag tag) { return memory::desc(dims, memory::data_type::f32, tag); }
+
+Tag blocked_nchw() {
+  const unsigned isa = dnnl_get_effective_cpu_isa();
+  const bool avx512 = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+  return avx512 ? Tag::nChw16c : Tag::nChw8c;
+}
 
 memory wrap(const Tensor& t, const memory::desc& desc) { return memory(desc, engine(), t.raw_data()); }
 

@@ -24,6 +24,12 @@ dnnl::stream& stream();
 // several threads at once; a library-owned scratchpad would be shared between them.
 dnnl::primitive_attr user_scratchpad();
 
+// Per-thread buffers, one per role, kept and grown between calls: a fresh multi-megabyte
+// allocation per call costs more in page faults than the reorder that fills it. Kernels do not
+// nest, so a role's buffer is free again when the kernel that used it returns.
+enum class Slot { src, weights, dst, scratchpad, count };
+memory workspace(const memory::desc& desc, Slot slot);
+
 // A created primitive and the scratchpad it asks for.
 struct Step {
   dnnl::primitive primitive;
@@ -38,10 +44,12 @@ Step make_step(const PrimitiveDesc& pd) {
 
 // A reorder between two layouts, or nothing when they are the same.
 std::optional<Step> make_reorder(const memory::desc& from, const memory::desc& to);
-// from itself when reorder is empty, else a new buffer of layout `to` holding from's values.
-memory reordered(const std::optional<Step>& reorder, const memory& from, const memory::desc& to);
+// from itself when reorder is empty, else slot's workspace in layout `to` holding from's values.
+memory reordered(const std::optional<Step>& reorder, const memory& from, const memory::desc& to, Slot slot);
 
 memory::desc f32_desc(const Dims& dims, Tag tag);
+// The channel-blocked NCHW layout this CPU's jit kernels use: nChw16c with AVX-512, else nChw8c.
+Tag blocked_nchw();
 // A oneDNN view of t's storage (no copy).
 memory wrap(const Tensor& t, const memory::desc& desc);
 
