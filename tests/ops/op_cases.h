@@ -109,6 +109,8 @@ inline std::vector<OpCase> op_cases() {
       unary("batch_norm", {1, 256, 7, 7}, {1, 256, 7, 7}, -1, 1.0f, true),
       unary("batch_norm", {3, 8, 5, 5}, {3, 8, 5, 5}),  // affine=False
       unary("batch_norm", {4, 10}, {4, 10}, -1, 1.0f, true),
+      unary("batch_norm", {3, 16, 1, 1}, {3, 16, 1, 1}, -1, 1.0f, true),
+      unary("batch_norm", {2, 12, 1, 3}, {2, 12, 1, 3}, -1, 1.0f, true),
 
       unary("relu", {2, 64, 13, 13}, {2, 64, 13, 13}),
       unary("relu", {7}, {7}),

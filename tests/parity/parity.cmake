@@ -26,3 +26,7 @@ add_test(NAME peak_rss.resnext_101_32x32d
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/peak_rss.sh $<TARGET_FILE:lucid_cli> ${GOLDEN_DIR}/resnext_101_32x32d 1.5)
 set_tests_properties(peak_rss.resnext_101_32x32d PROPERTIES FIXTURES_REQUIRED golden_resnext_101_32x32d
                      TIMEOUT 900 RUN_SERIAL TRUE)
+
+# `lucid list` equals torchvision's own parameter counts, model by model.
+add_test(NAME parity.parameter_counts
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/param_counts.sh $<TARGET_FILE:lucid_cli> ${PROJECT_SOURCE_DIR}/scripts/param_counts.py)

@@ -30,8 +30,12 @@ void batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Te
     shift[ch] = float((bp ? bp[ch] : 0.0) - mp[ch] * s);
   }
   guarded("batch_norm", [&] {
-    const auto data = f32_desc({n, c, inner, 1}, Tag::nchw);  // (N,C,...) viewed as 4-D
-    const auto channel = f32_desc({1, c, 1, 1}, Tag::nchw);  // broadcast over N and space
+    // (N,C,...) viewed as (N,C,inner,1), the channel vector broadcast over N and space. With
+    // inner == 1 oneDNN 2.6's jit binary applies a per-channel post-op wrongly when N > 1 (found
+    // by the op table), so that case is viewed as (N,C), which it handles.
+    const bool flat = inner == 1;
+    const auto data = flat ? f32_desc({n, c}, Tag::ab) : f32_desc({n, c, inner, 1}, Tag::nchw);
+    const auto channel = flat ? f32_desc({1, c}, Tag::ab) : f32_desc({1, c, 1, 1}, Tag::nchw);
     auto step = cache.get({n, c, inner}, [&] {
       dnnl::post_ops post;
       post.append_binary(dnnl::algorithm::binary_add, channel);
