@@ -26,7 +26,8 @@ dnnl::primitive_attr user_scratchpad();
 
 // Per-thread buffers, one per role, kept and grown between calls: a fresh multi-megabyte
 // allocation per call costs more in page faults than the reorder that fills it. Kernels do not
-// nest, so a role's buffer is free again when the kernel that used it returns.
+// nest, so a role's buffer is free again when the kernel that used it returns; and with the
+// OpenMP runtime a step has finished when execute returns, so a later step may regrow a slot.
 enum class Slot { src, weights, dst, scratchpad, count };
 memory workspace(const memory::desc& desc, Slot slot);
 

@@ -46,15 +46,10 @@ class PrimitiveCache {
     return value;
   }
 
-  size_t size() const {
-    std::lock_guard lock(mutex_);
-    return entries_.size();
-  }
-
  private:
   using Entry = std::pair<CacheKey, std::shared_ptr<const Value>>;
   size_t capacity_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::list<Entry> entries_;  // most recently used first
   std::unordered_map<CacheKey, typename std::list<Entry>::iterator, CacheKeyHash> index_;
 };
