@@ -14,24 +14,14 @@ import os
 import struct
 
 import torch
-from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+from torchvision.models.resnet import ResNet
 
-# name: (block, layers, groups, width_per_group), as torchvision builds them.
-ARCHS = {
-    "resnext_50_32x4d": (Bottleneck, [3, 4, 6, 3], 32, 4),
-    "resnext_101_32x4d": (Bottleneck, [3, 4, 23, 3], 32, 4),
-    "resnext_101_32x8d": (Bottleneck, [3, 4, 23, 3], 32, 8),
-    "resnext_101_32x16d": (Bottleneck, [3, 4, 23, 3], 32, 16),
-    "resnext_101_32x32d": (Bottleneck, [3, 4, 23, 3], 32, 32),
-    "resnext_101_64x4d": (Bottleneck, [3, 4, 23, 3], 64, 4),
-    "resnet_18": (BasicBlock, [2, 2, 2, 2], 1, 64),
-    "resnet_50": (Bottleneck, [3, 4, 6, 3], 1, 64),
-    "wide_resnet_50_2": (Bottleneck, [3, 4, 6, 3], 1, 128),
-}
+from tv_models import MODELS
+
 
 # case: model, input shape, num_classes, in_channels, key naming, weight dtype.
 CASES = {
-    **{m: dict(model=m, input=[2, 3, 224, 224]) for m in list(ARCHS)[:6]},
+    **{m: dict(model=m, input=[2, 3, 224, 224]) for m in list(MODELS)[:6]},
     "resnext_50_32x4d_odd": dict(model="resnext_50_32x4d", input=[1, 3, 193, 257]),
     "resnext_50_32x4d_gray10": dict(model="resnext_50_32x4d", input=[2, 1, 112, 112], num_classes=10, in_channels=1),
     "resnext_50_32x4d_lucid_keys_f16": dict(model="resnext_50_32x4d", input=[1, 3, 64, 64], keys="lucid", dtype="F16"),
@@ -71,7 +61,7 @@ def save_safetensors(path, tensors, metadata=None):
 
 
 def build(case):
-    block, layers, groups, width = ARCHS[case["model"]]
+    block, layers, groups, width = MODELS[case["model"]]
     model = ResNet(block, layers, num_classes=case.get("num_classes", 1000), groups=groups, width_per_group=width)
     in_channels = case.get("in_channels", 3)
     if in_channels != 3:
@@ -133,7 +123,7 @@ def write_case(name, out):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", help="folder for the cases (required unless --list)")
     parser.add_argument("cases", nargs="*", help="default: all of " + ", ".join(CASES))
     parser.add_argument("--list", action="store_true", help="print the case names and exit")
     parser.add_argument("--reuse", action="store_true", help="keep a case written after this script last changed")
@@ -141,6 +131,8 @@ def main():
     if args.list:
         print("\n".join(CASES))
         return
+    if not args.out:
+        parser.error("--out is required")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     for name in args.cases or CASES:
         done = os.path.join(args.out, name, "golden.safetensors")

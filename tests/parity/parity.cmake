@@ -4,7 +4,7 @@ add_executable(lucid_compare ${CMAKE_CURRENT_LIST_DIR}/compare.cpp)
 target_link_libraries(lucid_compare PRIVATE lucid)
 
 set(GOLDEN_DIR ${CMAKE_BINARY_DIR}/golden)
-execute_process(COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/make_golden.py --out x --list
+execute_process(COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/scripts/make_golden.py --list
                 OUTPUT_VARIABLE GOLDEN_CASES RESULT_VARIABLE GOLDEN_LIST_RC)
 if(NOT GOLDEN_LIST_RC EQUAL 0)
   message(FATAL_ERROR "scripts/make_golden.py --list failed: install python3-torch (scripts/install-deps.sh)")
