@@ -1,8 +1,9 @@
 # The two Quick-start commands: `make demo` and `make test`. Both install what is missing first.
 BUILD ?= build
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test fuzz clean
 
 deps:
 	scripts/install-deps.sh
@@ -16,6 +17,11 @@ demo: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	scripts/fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
+
+# libFuzzer targets with ASan and UBSan, FUZZ_SECONDS each (part of `make test`).
+fuzz: deps
+	scripts/fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-fuzz

@@ -12,6 +12,9 @@ namespace lucid::cli {
 void add_list(CLI::App& app);
 void add_summary(CLI::App& app);
 void add_forward(CLI::App& app);
+void add_convert(CLI::App& app);
+void add_classify(CLI::App& app);
+void add_bench(CLI::App& app);
 
 // A usage problem found after parsing: exit code 2, like a parse error.
 struct UsageError : std::runtime_error {

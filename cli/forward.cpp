@@ -31,13 +31,14 @@ void run(const Options& o) {
     nn::SkipInit loading;
     model = models::create_model(o.model, o.model_options);
   }
-  int64_t file_classes = models::weights_num_classes(o.weights);
+  auto weights = models::open_weights(o.weights);
+  int64_t file_classes = models::num_classes_of(*weights);
   if (file_classes != 0 && file_classes != model->num_classes()) {
     model->reset_classifier(model->num_classes());
     std::fprintf(stderr, "lucid: %s has %lld classes; using a new %lld-class head on its backbone\n",
                  o.weights.c_str(), static_cast<long long>(file_classes), static_cast<long long>(model->num_classes()));
   }
-  models::load_weights(*model, o.weights, {.strict = true, .new_head = true});
+  models::load_weights(*model, *weights, {.strict = true, .new_head = true});
   model->eval();
 
   std::vector<std::pair<std::string, Tensor>> outputs;

@@ -1,8 +1,12 @@
 #!/bin/sh
 # Installs (once) the Debian packages the build, the tests and the reference scripts need.
 set -eu
-PACKAGES="cmake ninja-build g++ pkg-config libdnnl-dev nlohmann-json3-dev libcli11-dev
-libgtest-dev libgmock-dev python3-torch python3-torchvision python3-numpy time"
+# build: compilers, oneDNN, JSON, CLI parsing, zip (libzip's CMake config wants its tools), images
+# tests: GoogleTest, the torchvision reference, photographs (python3-skimage), fuzzing (clang)
+PACKAGES="cmake ninja-build g++ pkg-config time libdnnl-dev nlohmann-json3-dev libcli11-dev
+libzip-dev zipcmp zipmerge ziptool libjpeg62-turbo-dev libpng-dev
+libgtest-dev libgmock-dev python3-torch python3-torchvision python3-numpy python3-pil python3-skimage
+clang-14 libclang-rt-14-dev libomp-14-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -60,13 +60,8 @@ def save_safetensors(path, tensors, metadata=None):
     os.replace(tmp, path)
 
 
-def build(case):
-    block, layers, groups, width = MODELS[case["model"]]
-    model = ResNet(block, layers, num_classes=case.get("num_classes", 1000), groups=groups, width_per_group=width)
-    in_channels = case.get("in_channels", 3)
-    if in_channels != 3:
-        model.conv1 = torch.nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        torch.nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
+def randomize_batchnorm(model):
+    """Seeded BN statistics and affine parameters, so that BN is not the identity."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -75,6 +70,17 @@ def build(case):
                 m.running_mean.uniform_(-0.2, 0.2)
                 m.running_var.uniform_(0.6, 1.6)
                 m.num_batches_tracked.fill_(7)
+
+
+def build(case):
+    block, layers, groups, width = MODELS[case["model"]]
+    model = ResNet(block, layers, num_classes=case.get("num_classes", 1000), groups=groups, width_per_group=width)
+    in_channels = case.get("in_channels", 3)
+    if in_channels != 3:
+        model.conv1 = torch.nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        torch.nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
+    randomize_batchnorm(model)
+    with torch.no_grad():
         dtype = case.get("dtype", "F32")
         if dtype != "F32":  # the model computes with exactly the values the file will hold
             for t in model.state_dict().values():

@@ -17,4 +17,12 @@ std::string torchvision_key(const std::string& key) {
   return k;
 }
 
+std::string lucid_key(const std::string& key) {
+  static const std::array<std::pair<const char*, const char*>, 3> renames = {
+      {{"conv1.", "stem.0."}, {"bn1.", "stem.1."}, {"fc.", "classifier."}}};
+  for (const auto& [from, to] : renames)
+    if (starts_with(key, from)) return to + key.substr(std::string(from).size());
+  return key;
+}
+
 }  // namespace lucid::io

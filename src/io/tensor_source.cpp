@@ -24,6 +24,11 @@ const Tensor& TensorMap::at(const std::string& key) const {
 
 Shape TensorMap::shape(const std::string& key) const { return at(key).shape(); }
 
+DType TensorMap::dtype(const std::string& key) const {
+  DType d = at(key).dtype();
+  return d == DType::I64 ? d : DType::F32;
+}
+
 void TensorMap::read_into(const std::string& key, Tensor& dst) const { dst.copy_from(at(key)); }
 
 std::vector<std::string> SafetensorsSource::keys() const {
@@ -33,6 +38,13 @@ std::vector<std::string> SafetensorsSource::keys() const {
 }
 
 Shape SafetensorsSource::shape(const std::string& key) const { return file_.entry(key).shape; }
+
+DType SafetensorsSource::dtype(const std::string& key) const {
+  const std::string& stored = file_.entry(key).dtype;
+  if (stored == "I64") return DType::I64;
+  if (stored == "F32" || stored == "F16" || stored == "BF16") return DType::F32;
+  throw UnsupportedError("load", cat(key, ": dtype ", stored, " cannot be loaded; F32, F16, BF16 and I64 can"));
+}
 
 void SafetensorsSource::read_into(const std::string& key, Tensor& dst) const { file_.load_into(key, dst); }
 
@@ -52,6 +64,8 @@ RenamedSource::RenamedSource(std::shared_ptr<const TensorSource> inner,
 std::vector<std::string> RenamedSource::keys() const { return keys_; }
 
 Shape RenamedSource::shape(const std::string& key) const { return inner_->shape(to_inner_.at(key)); }
+
+DType RenamedSource::dtype(const std::string& key) const { return inner_->dtype(to_inner_.at(key)); }
 
 void RenamedSource::read_into(const std::string& key, Tensor& dst) const {
   inner_->read_into(to_inner_.at(key), dst);

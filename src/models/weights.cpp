@@ -1,43 +1,50 @@
 #include "lucid/models/weights.h"
 
+#include <algorithm>
+
 #include "lucid/error.h"
 #include "lucid/io/key_map.h"
 #include "lucid/io/safetensors.h"
+#include "lucid/io/torch_checkpoint.h"
 
 namespace lucid::models {
 
-static std::shared_ptr<const io::TensorSource> open_renamed(const std::string& path,
-                                                            const std::function<bool(const std::string&)>& keep) {
-  auto file = std::make_shared<io::SafetensorsSource>(io::SafetensorsFile::open(path));
-  return std::make_shared<io::RenamedSource>(file, [&](const std::string& key) {
-    std::string name = io::torchvision_key(key);
-    return keep(name) ? name : std::string();
-  });
+std::shared_ptr<const io::TensorSource> open_weights(const std::string& path) {
+  std::shared_ptr<const io::TensorSource> file;
+  if (io::is_torch_checkpoint(path))
+    file = io::open_torch_checkpoint(path);
+  else
+    file = std::make_shared<io::SafetensorsSource>(io::SafetensorsFile::open(path));
+  return std::make_shared<io::RenamedSource>(file, io::torchvision_key);
 }
 
 static bool is_head(const std::string& key) { return key.rfind("fc.", 0) == 0; }
 
-int64_t weights_num_classes(const std::string& path) {
-  auto source = open_renamed(path, [](const std::string&) { return true; });
-  for (const auto& key : source->keys())
-    if (key == "fc.weight") return source->shape(key).at(0);
+int64_t num_classes_of(const io::TensorSource& weights) {
+  for (const auto& key : weights.keys())
+    if (key == "fc.weight") return weights.shape(key).at(0);
   return 0;
 }
 
 WeightsReport load_weights(ResNet& model, const std::string& path, const WeightsOptions& options) {
+  return load_weights(model, *open_weights(path), options);
+}
+
+WeightsReport load_weights(ResNet& model, const io::TensorSource& source, const WeightsOptions& options) {
   WeightsReport report;
-  int64_t file_classes = weights_num_classes(path);
+  int64_t file_classes = num_classes_of(source);
   report.head_replaced = options.new_head && file_classes != 0 && file_classes != model.num_classes();
-  auto source = open_renamed(path, [&](const std::string& key) { return !(report.head_replaced && is_head(key)); });
   if (!report.head_replaced) {
-    report.load = model.load_state_dict(*source, options.strict);
+    report.load = model.load_state_dict(source, options.strict);
     return report;
   }
   // The head stays as initialised; the backbone is held to the strict rule before loading.
-  report.load = model.check_state_dict(*source);
+  io::RenamedSource backbone(std::shared_ptr<const io::TensorSource>(&source, [](const io::TensorSource*) {}),
+                             [](const std::string& key) { return is_head(key) ? std::string() : key; });
+  report.load = model.check_state_dict(backbone);
   std::erase_if(report.load.missing, is_head);
   if (options.strict) nn::Module::throw_if_incomplete(report.load, "load_weights");
-  model.load_state_dict(*source, false);
+  model.load_state_dict(backbone, false);
   return report;
 }
 

@@ -321,6 +321,9 @@ std::vector<HostileCase> hostile_cases() {
   };
 }
 
+// gtest would print the raw bytes of a case; its name says enough.
+void PrintTo(const HostileCase& c, std::ostream* out) { *out << c.name; }
+
 class Hostile : public testing::TestWithParam<HostileCase> {};
 
 TEST_P(Hostile, GivesIoErrorNamingFileAndProblem) {

@@ -30,3 +30,16 @@ set_tests_properties(peak_rss.resnext_101_32x32d PROPERTIES FIXTURES_REQUIRED go
 # `lucid list` equals torchvision's own parameter counts, model by model.
 add_test(NAME parity.parameter_counts
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/param_counts.sh $<TARGET_FILE:lucid_cli> ${PROJECT_SOURCE_DIR}/scripts/param_counts.py)
+
+# `lucid classify` end to end, per preset: torch.save checkpoint + real photographs from Debian's
+# python3-skimage (JPEG and PNG; landscape and portrait; grayscale, palette and alpha).
+set(PHOTO_DIR /usr/lib/python3/dist-packages/skimage/data)
+set(PHOTOS rocket.jpg hubble_deep_field.jpg chelsea.png coffee.png astronaut.png camera.png cell.png
+           green_palette.png logo.png)
+list(TRANSFORM PHOTOS PREPEND ${PHOTO_DIR}/)
+foreach(preset tv_v1 tv_v2 timm_gluon timm_wsl)
+  add_test(NAME classify.${preset}
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/classify_case.sh $<TARGET_FILE:lucid_cli> ${CMAKE_BINARY_DIR}/classify
+                   ${preset} ${PHOTOS})
+  set_tests_properties(classify.${preset} PROPERTIES TIMEOUT 900)
+endforeach()

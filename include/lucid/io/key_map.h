@@ -8,5 +8,7 @@
 namespace lucid::io {
 
 std::string torchvision_key(const std::string& key);
+// The inverse for lucid's own naming: conv1 -> stem.0, bn1 -> stem.1, fc -> classifier.
+std::string lucid_key(const std::string& torchvision_key);
 
 }  // namespace lucid::io

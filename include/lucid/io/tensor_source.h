@@ -18,6 +18,8 @@ class TensorSource {
   virtual ~TensorSource() = default;
   virtual std::vector<std::string> keys() const = 0;
   virtual Shape shape(const std::string& key) const = 0;
+  // The dtype read_into fills: F32 for every floating type, I64 for integer counters.
+  virtual DType dtype(const std::string& key) const = 0;
   // Copies the tensor into dst, which has shape(key); converts F16/BF16 to F32.
   virtual void read_into(const std::string& key, Tensor& dst) const = 0;
 };
@@ -30,6 +32,7 @@ class TensorMap : public TensorSource {
   void insert(const std::string& key, Tensor tensor);
   std::vector<std::string> keys() const override;
   Shape shape(const std::string& key) const override;
+  DType dtype(const std::string& key) const override;
   void read_into(const std::string& key, Tensor& dst) const override;
   const Tensor& at(const std::string& key) const;
 
@@ -44,6 +47,7 @@ class SafetensorsSource : public TensorSource {
   explicit SafetensorsSource(SafetensorsFile file) : file_(std::move(file)) {}
   std::vector<std::string> keys() const override;
   Shape shape(const std::string& key) const override;
+  DType dtype(const std::string& key) const override;
   void read_into(const std::string& key, Tensor& dst) const override;
 
  private:
@@ -57,6 +61,7 @@ class RenamedSource : public TensorSource {
   RenamedSource(std::shared_ptr<const TensorSource> inner, const std::function<std::string(const std::string&)>& rename);
   std::vector<std::string> keys() const override;
   Shape shape(const std::string& key) const override;
+  DType dtype(const std::string& key) const override;
   void read_into(const std::string& key, Tensor& dst) const override;
 
  private:

@@ -1,0 +1,167 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "lucid/data/imagenet.h"
+#include "lucid/data/transforms.h"
+#include "lucid/error.h"
+#include "lucid/models/weights.h"
+#include "lucid/ops.h"
+#include "progress.h"
+
+namespace lucid::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Options {
+  std::string weights, model, preset = "tv_v1", interpolation;
+  std::vector<std::string> paths;
+  int64_t topk = 5, batch = 8, resize = 0, crop = 0, max_pixels = data::DecodeOptions{}.max_pixels;
+  std::vector<float> mean, std;
+  bool json = false;
+};
+
+struct Top {
+  int64_t index;
+  float prob;
+};
+
+bool is_image_name(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+// Files as given; folders walked recursively for .jpg/.jpeg/.png, in name order.
+std::vector<std::string> collect(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    if (!fs::is_directory(path)) {
+      files.push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry : fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied))
+      if (entry.is_regular_file() && is_image_name(entry.path())) found.push_back(entry.path().string());
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+data::Preprocess preprocessing(const Options& o) {
+  data::Preprocess p = data::preset(o.preset);
+  if (o.resize) p.resize = o.resize;
+  if (o.crop) p.crop = o.crop;
+  if (!o.interpolation.empty())
+    p.interpolation = o.interpolation == "bicubic" ? data::Interpolation::Bicubic : data::Interpolation::Bilinear;
+  if (!o.mean.empty()) std::copy(o.mean.begin(), o.mean.end(), p.mean.begin());
+  if (!o.std.empty()) std::copy(o.std.begin(), o.std.end(), p.std.begin());
+  return p;
+}
+
+std::vector<Top> top_k(const float* probs, int64_t classes, int64_t k) {
+  std::vector<Top> all(classes);
+  for (int64_t c = 0; c < classes; ++c) all[c] = {c, probs[c]};
+  k = std::min(k, classes);
+  std::partial_sort(all.begin(), all.begin() + k, all.end(),
+                    [](const Top& a, const Top& b) { return a.prob > b.prob || (a.prob == b.prob && a.index < b.index); });
+  all.resize(k);
+  return all;
+}
+
+std::string label(int64_t index, int64_t classes) {
+  return classes == 1000 ? data::imagenet_classes()[index] : cat("class ", index);
+}
+
+void run(const Options& o) {
+  data::Preprocess prep = preprocessing(o);
+  std::vector<std::string> files = collect(o.paths);
+  if (files.empty()) throw UsageError("no images found in the given paths");
+  auto model = models::load_model(o.weights, o.model);
+  model->eval();
+  const int64_t classes = model->num_classes();
+  if (model->options().in_channels != 3)
+    throw ValueError("classify", cat(o.weights, " expects ", model->options().in_channels,
+                                     "-channel input; classify feeds RGB images"));
+
+  nlohmann::json results = nlohmann::json::array();
+  Progress progress(files.size(), "classify");
+  int failures = 0;
+  for (size_t start = 0; start < files.size(); start += o.batch) {
+    std::vector<std::string> names;
+    std::vector<Tensor> images;
+    for (size_t i = start; i < std::min(files.size(), start + o.batch); ++i) {
+      try {
+        images.push_back(data::preprocess(data::decode_image(files[i], {.max_pixels = o.max_pixels}), prep));
+        names.push_back(files[i]);
+      } catch (const Error& e) {
+        progress.message(cat("lucid: ", e.what(), " (skipped)"));
+        ++failures;
+      }
+      progress.advance();
+    }
+    if (images.empty()) continue;
+    Tensor batch = Tensor::empty({static_cast<int64_t>(images.size()), 3, prep.crop, prep.crop});
+    for (size_t i = 0; i < images.size(); ++i)
+      std::copy_n(images[i].data<float>(), images[i].numel(), batch.data<float>() + i * images[i].numel());
+    Tensor probs = ops::softmax(model->forward(batch), -1);
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto top = top_k(probs.data<float>() + i * classes, classes, o.topk);
+      nlohmann::json entry = {{"path", names[i]}, {"top", nlohmann::json::array()}};
+      std::string text = names[i] + "\n";
+      for (size_t r = 0; r < top.size(); ++r) {
+        entry["top"].push_back({{"class", top[r].index}, {"label", label(top[r].index, classes)}, {"prob", top[r].prob}});
+        char line[256];
+        std::snprintf(line, sizeof line, "  %zu. %-28s %6.2f%%  (class %lld)\n", r + 1,
+                      label(top[r].index, classes).c_str(), 100.0 * top[r].prob, static_cast<long long>(top[r].index));
+        text += line;
+      }
+      if (o.json)
+        results.push_back(entry);
+      else
+        progress.print(text);
+    }
+  }
+  progress.finish();
+  if (o.json) std::printf("%s\n", results.dump(2).c_str());
+  if (failures) throw Error("classify", cat(failures, " of ", files.size(), " files could not be classified"));
+}
+
+}  // namespace
+
+void add_classify(CLI::App& app) {
+  auto* cmd = app.add_subcommand("classify", "Top-k ImageNet classes of JPEG/PNG photos (files or folders)");
+  auto o = std::make_shared<Options>();
+  cmd->add_option("--weights", o->weights, "Checkpoint: .pth (torch.save) or .safetensors")->required();
+  cmd->add_option("--model", o->model, "Model name; must agree with the checkpoint (default: read from it)");
+  cmd->add_option("--preset", o->preset, "Evaluation transform of the weights")
+      ->check(CLI::IsMember(data::preset_names()))
+      ->capture_default_str();
+  cmd->add_option("--topk", o->topk, "Classes per image")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--resize", o->resize, "Override: shorter side after resizing")->check(CLI::PositiveNumber);
+  cmd->add_option("--crop", o->crop, "Override: center crop size")->check(CLI::PositiveNumber);
+  cmd->add_option("--interpolation", o->interpolation, "Override: bilinear or bicubic")
+      ->check(CLI::IsMember({"bilinear", "bicubic"}));
+  cmd->add_option("--mean", o->mean, "Override: 3 channel means")->expected(3);
+  cmd->add_option("--std", o->std, "Override: 3 channel standard deviations")->expected(3);
+  cmd->add_option("--max-pixels", o->max_pixels, "Refuse larger images (decompression-bomb guard)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json, "JSON output: [{path, top: [{class, label, prob}]}]");
+  cmd->add_option("paths", o->paths, "Image files or folders")->required();
+  cmd->callback([o] {
+    for (float s : o->std)
+      if (!(s > 0)) throw UsageError("--std values must be positive");
+    run(*o);
+  });
+}
+
+}  // namespace lucid::cli

@@ -1,0 +1,254 @@
+#include "engine/lower.h"
+
+#include <cstring>
+#include <optional>
+
+#include "engine/fold.h"
+#include "lucid/error.h"
+
+namespace lucid::engine {
+namespace {
+
+using backend::cpu::engine;
+using backend::cpu::stream;
+using backend::cpu::user_scratchpad;
+using dnnl::algorithm;
+using dnnl::prop_kind;
+using Dims = memory::dims;
+using Tag = memory::format_tag;
+using DataType = memory::data_type;
+
+Dims dims(const Shape& s) { return Dims(s.begin(), s.end()); }
+
+// Copies plain f32 values (dims, layout tag) into a new memory of the layout a primitive chose.
+memory reordered_constant(const float* values, const Dims& d, Tag tag, const memory::desc& want) {
+  memory plain(memory::desc(d, DataType::f32, tag), engine(), const_cast<float*>(values));
+  memory result(want, engine());
+  dnnl::reorder(plain, result).execute(stream(), plain, result);
+  stream().wait();
+  return result;
+}
+
+memory bias_memory(const float* values, int64_t n) {
+  memory result(memory::desc({n}, DataType::f32, Tag::x), engine());
+  std::memcpy(result.get_data_handle(), values, sizeof(float) * n);
+  return result;
+}
+
+template <class PrimitiveDesc, class Make>
+std::optional<PrimitiveDesc> try_make(Make&& make) {
+  try {
+    return make();
+  } catch (const dnnl::error&) {
+    return std::nullopt;
+  }
+}
+
+// Whether `alt`, built for the layouts at hand, runs the kernel oneDNN chose freely: then it
+// saves a reorder for nothing. A different kernel (a reference or gemm fallback) is not taken.
+template <class PrimitiveDesc>
+bool same_kernel(const std::optional<PrimitiveDesc>& alt, const PrimitiveDesc& chosen) {
+  return alt && std::strcmp(alt->impl_info_str(), chosen.impl_info_str()) == 0;
+}
+
+class Lowering {
+ public:
+  Lowering(const Graph& graph, DataType type) : graph_(graph), type_(type) {}
+
+  Program run() {
+    map_.assign(graph_.values.size(), -1);
+    map_[0] = add_value(memory::desc(dims(graph_.values[0]), DataType::f32, Tag::nchw), kInputBuffer);
+    p_.input = map_[0];
+    for (const Node& node : graph_.nodes) {
+      switch (node.kind) {
+        case Node::Kind::Conv: conv(node); break;
+        case Node::Kind::MaxPool:
+        case Node::Kind::AvgPool: pool(node); break;
+        case Node::Kind::Linear: linear(node); break;
+      }
+    }
+    p_.output = map_[graph_.output];
+    return std::move(p_);
+  }
+
+ private:
+  int add_value(const memory::desc& desc, int buffer) {
+    p_.values.push_back({desc, buffer});
+    return static_cast<int>(p_.values.size()) - 1;
+  }
+
+  int new_value(const memory::desc& desc) {
+    p_.buffers.push_back({desc.get_size()});
+    return add_value(desc, static_cast<int>(p_.buffers.size()) - 1);
+  }
+
+  void add_step(Exec exec) {
+    const int t = static_cast<int>(p_.steps.size());
+    for (const auto& [_, v] : exec.values) {
+      if (p_.values[v].buffer < 0) continue;
+      Buffer& b = p_.buffers[p_.values[v].buffer];
+      if (b.first < 0) b.first = t;
+      b.last = t;
+    }
+    p_.steps.push_back(std::move(exec));
+  }
+
+  // Value v in layout `want`: v itself, or its reorder (made once per value and layout).
+  int in_layout(int v, const memory::desc& want, const std::string& consumer, const char* why) {
+    if (p_.values[v].desc == want) return v;
+    for (const auto& [from, to] : reorders_)
+      if (from == v && p_.values[to].desc == want) return to;
+    const int r = new_value(want);
+    dnnl::reorder::primitive_desc pd(engine(), p_.values[v].desc, engine(), want, user_scratchpad());
+    const std::string kind = v == p_.input ? "input" : why;
+    add_step(Exec{.name = consumer + " <- " + kind,
+                  .kind = "reorder:" + kind,
+                  .impl = pd.impl_info_str(),
+                  .primitive = dnnl::reorder(pd),
+                  .values = {{DNNL_ARG_FROM, v}, {DNNL_ARG_TO, r}},
+                  .constants = {},
+                  .scratchpad = pd.scratchpad_desc()});
+    reorders_.push_back({v, r});
+    return r;
+  }
+
+  void conv(const Node& node) {
+    using dnnl::convolution_forward;
+    const nn::Conv2d& c = *node.conv;
+    const Shape& ws = c.weight.shape();
+    const auto& o = c.options();
+    const int64_t g = o.groups;
+    // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
+    const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};
+    const Dims strides{o.stride[0], o.stride[1]}, padding{o.padding[0], o.padding[1]};
+    const Dims dilates{o.dilation[0] - 1, o.dilation[1] - 1};  // oneDNN counts the gaps: 0 = dense
+
+    dnnl::post_ops post;
+    if (node.residual >= 0) post.append_sum(1.0f);  // dst already holds the identity
+    if (node.relu) post.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr = user_scratchpad();
+    attr.set_post_ops(post);
+    auto make = [&](const memory::desc& src, const memory::desc& dst) {
+      // Direct, not auto: auto may pick Winograd, which trades accuracy for speed.
+      convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, src,
+                                     memory::desc(w_dims, type_, Tag::any), memory::desc({ws[0]}, DataType::f32, Tag::x),
+                                     dst, strides, dilates, padding, padding);
+      return convolution_forward::primitive_desc(desc, attr, engine());
+    };
+    using Pd = convolution_forward::primitive_desc;
+    const memory::desc src_any(dims(graph_.values[node.src]), type_, Tag::any);
+    memory::desc dst_want(dims(graph_.values[node.dst]), type_, Tag::any);
+    Pd pd = make(src_any, dst_want);
+    // Prefer the layouts at hand when the same kernel takes them: each saves a reorder per run.
+    if (node.residual >= 0 && pd.dst_desc() != p_.values[map_[node.residual]].desc) {
+      const memory::desc& have = p_.values[map_[node.residual]].desc;
+      auto alt = try_make<Pd>([&] { return make(src_any, have); });
+      if (same_kernel(alt, pd)) pd = *alt, dst_want = have;
+    }
+    const memory::desc& have_src = p_.values[map_[node.src]].desc;
+    if (pd.src_desc() != have_src) {
+      auto alt = try_make<Pd>([&] { return make(have_src, dst_want); });
+      if (same_kernel(alt, pd)) pd = *alt;
+    }
+
+    const int src = in_layout(map_[node.src], pd.src_desc(), node.name, "activation");
+    const FoldedConv folded = fold_batch_norm(c, *node.bn);
+    memory weights = reordered_constant(folded.weight.data(), w_dims, g == 1 ? Tag::oihw : Tag::goihw, pd.weights_desc());
+    memory bias = bias_memory(folded.bias.data(), ws[0]);
+    p_.weight_bytes += pd.weights_desc().get_size() + bias.get_desc().get_size();
+
+    int dst;
+    if (node.residual >= 0) {  // written in place over the identity, whose last use this is
+      const int identity = in_layout(map_[node.residual], pd.dst_desc(), node.name, "residual");
+      dst = add_value(pd.dst_desc(), p_.values[identity].buffer);
+    } else {
+      dst = new_value(pd.dst_desc());
+    }
+    map_[node.dst] = dst;
+    p_.macs += numel(graph_.values[node.dst]) * ws[1] * ws[2] * ws[3];
+    add_step(Exec{.name = node.name,
+                  .kind = std::string("conv") + (node.residual >= 0 ? "+sum" : "") + (node.relu ? "+relu" : ""),
+                  .impl = pd.impl_info_str(),
+                  .primitive = convolution_forward(pd),
+                  .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                  .constants = {{DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}},
+                  .scratchpad = pd.scratchpad_desc()});
+  }
+
+  // Pools take their input's layout as it is: oneDNN's jit pooling runs on any blocking.
+  void pool(const Node& node) {
+    using dnnl::pooling_forward;
+    const bool max = node.kind == Node::Kind::MaxPool;
+    const int src = map_[node.src];
+    const memory::desc dst_any(dims(graph_.values[node.dst]), type_, Tag::any);
+    pooling_forward::desc desc(prop_kind::forward_inference,
+                               max ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding,
+                               p_.values[src].desc, dst_any, {node.stride[0], node.stride[1]},
+                               {node.kernel[0], node.kernel[1]}, {node.padding[0], node.padding[1]},
+                               {node.padding[0], node.padding[1]});
+    pooling_forward::primitive_desc pd(desc, user_scratchpad(), engine());
+    const int dst = new_value(pd.dst_desc());
+    map_[node.dst] = dst;
+    add_step(Exec{.name = node.name,
+                  .kind = max ? "max_pool" : "avg_pool",
+                  .impl = pd.impl_info_str(),
+                  .primitive = pooling_forward(pd),
+                  .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                  .constants = {},
+                  .scratchpad = pd.scratchpad_desc()});
+  }
+
+  // The classifier reads the pooled (N, C, 1, 1) map in its layout, with weights (O, C, 1, 1)
+  // blocked to match; logits are plain f32 (N, O).
+  void linear(const Node& node) {
+    using dnnl::inner_product_forward;
+    using Pd = inner_product_forward::primitive_desc;
+    const nn::Linear& fc = *node.linear;
+    const Shape& xs = graph_.values[node.src];
+    const int64_t out = fc.weight.size(0);
+    const Dims w_dims{out, xs[1], xs[2], xs[3]};
+    const memory::desc w_any(w_dims, type_, Tag::any), bias_desc({out}, DataType::f32, Tag::x);
+    const memory::desc dst_desc({xs[0], out}, DataType::f32, Tag::nc);
+    auto make = [&](const memory::desc& src) {
+      const auto desc = fc.bias.defined()
+                            ? inner_product_forward::desc(prop_kind::forward_inference, src, w_any, bias_desc, dst_desc)
+                            : inner_product_forward::desc(prop_kind::forward_inference, src, w_any, dst_desc);
+      return Pd(desc, user_scratchpad(), engine());
+    };
+    Pd pd = make(memory::desc(dims(xs), type_, Tag::any));
+    const memory::desc& have_src = p_.values[map_[node.src]].desc;
+    if (pd.src_desc() != have_src) {
+      auto alt = try_make<Pd>([&] { return make(have_src); });
+      if (same_kernel(alt, pd)) pd = *alt;
+    }
+    const int src = in_layout(map_[node.src], pd.src_desc(), node.name, "activation");
+    Exec exec{.name = node.name,
+              .kind = "inner_product",
+              .impl = pd.impl_info_str(),
+              .primitive = inner_product_forward(pd),
+              .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, add_value(dst_desc, kOutputBuffer)}},
+              .constants = {{DNNL_ARG_WEIGHTS,
+                             reordered_constant(fc.weight.data<float>(), w_dims, Tag::oihw, pd.weights_desc())}},
+              .scratchpad = pd.scratchpad_desc()};
+    p_.weight_bytes += pd.weights_desc().get_size();
+    if (fc.bias.defined()) {
+      exec.constants.emplace_back(DNNL_ARG_BIAS, bias_memory(fc.bias.data<float>(), out));
+      p_.weight_bytes += bias_desc.get_size();
+    }
+    map_[node.dst] = exec.values[1].second;
+    p_.macs += xs[0] * out * xs[1] * xs[2] * xs[3];
+    add_step(std::move(exec));
+  }
+
+  const Graph& graph_;
+  DataType type_;
+  Program p_;
+  std::vector<int> map_;                     // graph value -> program value
+  std::vector<std::pair<int, int>> reorders_;  // (value, its reorder) made so far
+};
+
+}  // namespace
+
+Program lower(const Graph& graph, memory::data_type type) { return Lowering(graph, type).run(); }
+
+}  // namespace lucid::engine

@@ -1,0 +1,164 @@
+#include <omp.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "engine/arena.h"
+#include "engine/graph.h"
+#include "engine/layout.h"
+#include "engine/lower.h"
+#include "lucid/engine.h"
+#include "lucid/error.h"
+
+namespace lucid::engine {
+
+using backend::cpu::engine;
+using backend::cpu::guarded;
+using backend::cpu::stream;
+
+using Bytes = std::unique_ptr<void, decltype(&std::free)>;
+
+static Bytes allocate(size_t bytes) {
+  constexpr size_t kAlign = 64;
+  if (bytes == 0) return Bytes(nullptr, &std::free);
+  Bytes data(std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign), &std::free);
+  if (!data) throw ValueError("engine", cat("out of memory allocating ", bytes, " bytes"));
+  return data;
+}
+
+// Sets OpenMP's thread count for a scope (0 leaves it). Primitives must be created under the
+// count they run with: oneDNN splits the work when a primitive is created, and runs that many
+// threads (num_threads) whatever the count is later.
+class ThreadScope {
+ public:
+  explicit ThreadScope(int threads) : before_(omp_get_max_threads()) {
+    if (threads > 0) omp_set_num_threads(threads);
+  }
+  ~ThreadScope() { omp_set_num_threads(before_); }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int before_;
+};
+
+struct Plan::Impl {
+  Shape input_shape, output_shape;
+  std::string precision;
+  int threads;  // OpenMP threads the primitives were created for, and run with
+  Program program;
+  PlanStats stats;
+  Bytes arena{nullptr, &std::free}, scratchpad{nullptr, &std::free};
+  memory input, output;  // bound to the caller's tensors per run
+  std::vector<backend::cpu::Args> args;
+
+  // Places the buffers in the arena and binds every step's arguments once.
+  void bind() {
+    std::vector<Lifetime> lifetimes;
+    for (const Buffer& b : program.buffers) lifetimes.push_back({b.bytes, b.first, b.last});
+    const ArenaLayout layout = place_buffers(lifetimes);
+    arena = allocate(layout.bytes);
+    size_t scratch_bytes = 0;
+    for (const Exec& e : program.steps) scratch_bytes = std::max(scratch_bytes, e.scratchpad.get_size());
+    scratchpad = allocate(scratch_bytes);
+
+    std::vector<memory> values;
+    for (const Value& v : program.values) {
+      char* at = v.buffer >= 0 ? static_cast<char*>(arena.get()) + layout.offsets[v.buffer] : nullptr;
+      values.emplace_back(v.desc, engine(), at);
+    }
+    input = values[program.input];
+    output = values[program.output];
+    for (const Exec& e : program.steps) {
+      backend::cpu::Args a;
+      for (const auto& [arg, v] : e.values) a.emplace(arg, values[v]);
+      for (const auto& [arg, m] : e.constants) a.emplace(arg, m);
+      if (e.scratchpad.get_size() > 0) a.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratchpad, engine(), scratchpad.get()));
+      args.push_back(std::move(a));
+    }
+
+    stats.primitives = static_cast<int>(program.steps.size());
+    for (const Exec& e : program.steps) {
+      if (e.kind.starts_with("conv")) ++stats.convolutions;
+      if (e.kind.starts_with("reorder:")) ++stats.reorders[e.kind.substr(8)];
+    }
+    stats.arena_bytes = layout.bytes;
+    for (const Buffer& b : program.buffers) stats.activation_bytes += b.bytes;
+    stats.peak_live_bytes = layout.peak_live;
+    stats.scratchpad_bytes = scratch_bytes;
+    stats.weight_bytes = program.weight_bytes;
+    stats.macs = program.macs;
+  }
+};
+
+int PlanStats::reorder_count() const {
+  int n = 0;
+  for (const auto& [_, count] : reorders) n += count;
+  return n;
+}
+
+Plan::Plan(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Plan::Plan(Plan&&) noexcept = default;
+Plan& Plan::operator=(Plan&&) noexcept = default;
+Plan::~Plan() = default;
+
+const Shape& Plan::input_shape() const { return impl_->input_shape; }
+const Shape& Plan::output_shape() const { return impl_->output_shape; }
+const std::string& Plan::precision() const { return impl_->precision; }
+const PlanStats& Plan::stats() const { return impl_->stats; }
+
+Tensor Plan::run(const Tensor& x) {
+  if (!x.defined() || x.shape() != impl_->input_shape)
+    throw ShapeError("engine", cat("the plan was compiled for input ", to_string(impl_->input_shape), ", got ",
+                                   x.defined() ? to_string(x.shape()) : "an undefined tensor"));
+  if (x.dtype() != DType::F32) throw ValueError("engine", cat("expects an F32 input, got ", dtype_name(x.dtype())));
+  Tensor y = Tensor::empty(impl_->output_shape);
+  ThreadScope threads(impl_->threads);
+  guarded("engine", [&] {
+    impl_->input.set_data_handle(x.raw_data());
+    impl_->output.set_data_handle(y.raw_data());
+    const auto& steps = impl_->program.steps;
+    for (size_t i = 0; i < steps.size(); ++i) steps[i].primitive.execute(stream(), impl_->args[i]);
+    stream().wait();
+  });
+  return y;
+}
+
+std::string Plan::describe() const {
+  std::ostringstream out;
+  const Program& p = impl_->program;
+  for (const Exec& e : p.steps) {
+    out << e.name << "  " << e.kind << "  " << e.impl;
+    std::string src, dst;
+    for (const auto& [arg, v] : e.values) {
+      if (arg == DNNL_ARG_SRC || arg == DNNL_ARG_FROM) src = layout_name(p.values[v].desc);
+      if (arg == DNNL_ARG_DST || arg == DNNL_ARG_TO) dst = layout_name(p.values[v].desc);
+    }
+    out << "  " << src << " -> " << dst << "\n";
+  }
+  return out.str();
+}
+
+Plan compile(const models::ResNet& model, const Shape& input_shape, const CompileOptions& options) {
+  for (const auto& [name, module] : model.named_modules())
+    if (module->is_training())
+      throw ValueError("engine", cat("compile needs an eval-mode model (call eval() first); ",
+                                     name.empty() ? std::string("the model") : name, " is in training mode"));
+  if (options.threads < 0) throw ValueError("engine", cat("threads (", options.threads, ") must be >= 0"));
+  const memory::data_type type = activation_type(options.precision);
+  const Graph graph = build_graph(model, input_shape);
+
+  auto impl = std::make_unique<Plan::Impl>();
+  impl->input_shape = input_shape;
+  impl->output_shape = graph.values[graph.output];
+  impl->precision = options.precision;
+  impl->threads = options.threads > 0 ? options.threads : omp_get_max_threads();
+  ThreadScope threads(impl->threads);
+  guarded("engine", [&] {
+    impl->program = lower(graph, type);
+    impl->bind();
+  });
+  return Plan(std::move(impl));
+}
+
+}  // namespace lucid::engine

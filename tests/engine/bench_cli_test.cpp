@@ -1,0 +1,74 @@
+// `lucid bench` as a user meets it: JSON keys that agree with each other, usage errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace lucid {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct BenchRun {
+  int code;
+  std::string out, err;
+};
+
+BenchRun bench(const std::string& args) {
+  const fs::path dir = fs::path(LUCID_TEST_TMP) / "bench";
+  fs::create_directories(dir);
+  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+  const int status =
+      std::system((std::string(LUCID_CLI) + " bench " + args + " >" + out.string() + " 2>" + err.string()).c_str());
+  EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal: " << args;
+  auto read = [](const fs::path& p) {
+    std::stringstream s;
+    s << std::ifstream(p).rdbuf();
+    return s.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(out), read(err)};
+}
+
+TEST(EngineBench, JsonReportsLatencyThroughputAndPercentOfPeak) {
+  const BenchRun r = bench("--model resnet_18 --num-classes 10 --batch 2 --input-size 32 --iterations 3 --warmup 1 "
+                      "--threads 1 --peak-gflops 50 --eager --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const double median = j.at("latency_ms_median"), p90 = j.at("latency_ms_p90");
+  EXPECT_GT(median, 0);
+  EXPECT_GE(p90, median);
+  EXPECT_NEAR(j.at("images_per_s").get<double>(), 2 / (median / 1e3), 1e-6 * j.at("images_per_s").get<double>());
+  const double gflops = j.at("gflops");
+  EXPECT_NEAR(gflops, 2.0 * j.at("macs").get<double>() / (median / 1e3) / 1e9, 1e-6 * gflops);
+  EXPECT_NEAR(j.at("percent_of_peak").get<double>(), 100 * gflops / 50, 1e-6 * gflops);
+  EXPECT_EQ(j.at("input"), "2x3x32x32");
+  EXPECT_EQ(j.at("threads"), 1);
+  EXPECT_TRUE(j.contains("eager_latency_ms_median"));
+  EXPECT_TRUE(j.contains("reorders"));
+}
+
+TEST(EngineBench, PeakAloneMeasuresTheFmaPeak) {
+  const BenchRun r = bench("--peak --threads 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j.at("peak_gflops").get<double>(), 1.0);
+  EXPECT_TRUE(j.at("peak_isa") == "avx2" || j.at("peak_isa") == "avx512");
+  EXPECT_FALSE(j.contains("latency_ms_median"));
+}
+
+TEST(EngineBench, UsageAndModelErrorsAreOneLine) {
+  BenchRun r = bench("");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bench needs --model, --peak or both"), std::string::npos) << r.err;
+  r = bench("--model resnext_50_32x4d --precision fp8");
+  EXPECT_EQ(r.code, 2);
+  r = bench("--model resnext_51");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("unknown model"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace lucid

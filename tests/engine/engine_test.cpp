@@ -1,0 +1,198 @@
+#include "lucid/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <sstream>
+
+#include "engine/arena.h"
+#include "lucid/error.h"
+#include "lucid/models/registry.h"
+#include "lucid/models/resnext.h"
+#include "lucid/nn/trace.h"
+
+namespace lucid::engine {
+namespace {
+
+// BatchNorm statistics and affine parameters far from their 1/0 initial values, so a wrong
+// fold shows; variances and scales stay away from 0 so the network stays well conditioned.
+void randomize_batch_norms(nn::Module& model, uint64_t seed) {
+  Generator rng(seed);
+  for (auto [name, t] : model.named_buffers()) {
+    if (name.ends_with("running_mean")) rng.uniform_(t, -0.5f, 0.5f);
+    if (name.ends_with("running_var")) rng.uniform_(t, 0.5f, 2.0f);
+  }
+  for (auto [name, t] : model.named_parameters()) {
+    if (name.find("bn") == std::string::npos && name.find("downsample.1") == std::string::npos) continue;
+    if (name.ends_with("weight")) rng.uniform_(t, 0.5f, 1.5f);
+    if (name.ends_with("bias")) rng.uniform_(t, -0.3f, 0.3f);
+  }
+}
+
+Tensor random_input(const Shape& shape, uint64_t seed) {
+  Tensor x = Tensor::empty(shape);
+  Generator(seed).normal_(x, 0.0f, 1.0f);
+  return x;
+}
+
+// max |plan - eager| <= 1e-4 * max(1, max |eager|), the parity tolerance against torchvision.
+void expect_matches_eager(models::ResNet& model, const Shape& input, const CompileOptions& options = {}) {
+  model.eval();
+  Tensor x = random_input(input, 7);
+  Tensor expected = model.forward(x);
+  Plan plan = compile(model, input, options);
+  Tensor got = plan.run(x);
+  ASSERT_EQ(got.shape(), expected.shape());
+  const auto e = expected.to_vector(), g = got.to_vector();
+  float scale = 1.0f, diff = 0.0f;
+  for (size_t i = 0; i < e.size(); ++i) {
+    scale = std::max(scale, std::abs(e[i]));
+    diff = std::max(diff, std::abs(e[i] - g[i]));
+  }
+  EXPECT_LE(diff, 1e-4f * scale) << "max |eager| " << scale << "\n" << plan.describe();
+  // A second run reuses the arena and must give the same logits.
+  EXPECT_EQ(plan.run(x).to_vector(), g);
+}
+
+TEST(Engine, SmallResNeXtOnAnOddGrayscaleInputMatchesEager) {
+  manual_seed(3);
+  models::ResNeXt model(models::BlockType::Bottleneck, {1, 1, 1, 1}, 4, 4,
+                        models::ModelOptions{.num_classes = 10, .in_channels = 1});
+  randomize_batch_norms(model, 11);
+  expect_matches_eager(model, {1, 1, 45, 61});
+}
+
+TEST(Engine, BasicBlockResNetsMatchEager) {
+  manual_seed(4);
+  models::ResNet small(models::BlockType::Basic, {1, 1, 1, 1}, 1, 64, models::ModelOptions{.num_classes = 7});
+  randomize_batch_norms(small, 12);
+  expect_matches_eager(small, {2, 3, 37, 50}, {.threads = 1});
+
+  auto resnet_18 = models::create_model("resnet_18", {.num_classes = 5});
+  randomize_batch_norms(*resnet_18, 13);
+  expect_matches_eager(*resnet_18, {1, 3, 64, 64});
+}
+
+TEST(Engine, ResNeXt50WithRandomBatchNormStatisticsMatchesEager) {
+  manual_seed(5);
+  auto model = models::resnext_50_32x4d();
+  randomize_batch_norms(*model, 14);
+  expect_matches_eager(*model, {2, 3, 64, 64});
+}
+
+TEST(Engine, PlanOutlivesTheModel) {
+  manual_seed(6);
+  auto model = std::make_shared<models::ResNeXt>(models::BlockType::Bottleneck, std::vector<int64_t>{1, 1, 1, 1}, 4, 4,
+                                                 models::ModelOptions{.num_classes = 3});
+  randomize_batch_norms(*model, 15);
+  model->eval();
+  Tensor x = random_input({1, 3, 32, 32}, 8);
+  const auto expected = model->forward(x).to_vector();
+  Plan plan = compile(*model, x.shape());
+  model.reset();
+  const auto got = plan.run(x).to_vector();
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-4f * std::max(1.0f, std::abs(expected[i])));
+}
+
+TEST(Engine, RefusesATrainingModeModel) {
+  nn::SkipInit no_weights;
+  models::ResNeXt model(models::BlockType::Bottleneck, {1, 1, 1, 1}, 4, 4, 10);
+  EXPECT_THROW(compile(model, {1, 3, 32, 32}), ValueError);
+  model.eval();
+  model.stage(2)[0].train();  // one module left in training mode is enough to refuse
+  try {
+    compile(model, {1, 3, 32, 32});
+    FAIL() << "compiled a model with a module in training mode";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer2.0 is in training mode"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Engine, RejectsWrongShapesAndOptions) {
+  manual_seed(7);
+  models::ResNeXt model(models::BlockType::Bottleneck, {1, 1, 1, 1}, 4, 4, 10);
+  model.eval();
+  EXPECT_THROW(compile(model, {1, 1, 32, 32}), ShapeError);  // 3 input channels expected
+  EXPECT_THROW(compile(model, {3, 32, 32}), ShapeError);
+  EXPECT_THROW(compile(model, {1, 3, 32, 32}, {.precision = "fp8"}), ValueError);
+  EXPECT_THROW(compile(model, {1, 3, 32, 32}, {.threads = -1}), ValueError);
+  Plan plan = compile(model, {2, 3, 32, 32});
+  try {
+    plan.run(Tensor::zeros({1, 3, 32, 32}));
+    FAIL() << "ran a 1x3x32x32 input through a plan compiled for 2x3x32x32";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("compiled for input 2x3x32x32, got 1x3x32x32"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(plan.run(Tensor()), ShapeError);
+}
+
+TEST(Engine, StatsCountPrimitivesReordersAndMemory) {
+  manual_seed(8);
+  models::ResNeXt model(models::BlockType::Bottleneck, {2, 1, 1, 1}, 4, 4, 10);
+  model.eval();
+  Plan plan = compile(model, {2, 3, 40, 40});
+  const PlanStats& s = plan.stats();
+  // stem + 5 blocks of 3 + 4 downsamples (layer1's too: 64 -> 256 channels).
+  EXPECT_EQ(s.convolutions, 1 + 5 * 3 + 4);
+  EXPECT_EQ(s.primitives, s.convolutions + 3 + s.reorder_count());  // + max-pool, avg-pool, fc
+  std::istringstream lines(plan.describe());
+  int described = 0, reorders = 0;
+  for (std::string line; std::getline(lines, line); ++described) reorders += line.find("reorder:") != std::string::npos;
+  EXPECT_EQ(described, s.primitives);
+  EXPECT_EQ(reorders, s.reorder_count());
+  EXPECT_GE(s.arena_bytes, s.peak_live_bytes);
+  EXPECT_LT(s.arena_bytes, s.activation_bytes);  // buffers are reused
+  int64_t weights = 0;  // conv and fc weights; the folded BNs add only a bias per conv
+  for (const auto& [name, t] : model.named_parameters()) weights += t.dim() >= 2 ? t.numel() : 0;
+  EXPECT_GE(s.weight_bytes, size_t(weights) * sizeof(float));
+  // The MACs `lucid summary` counts from a traced eager forward.
+  int64_t traced_macs = 0;
+  {
+    nn::Trace trace;
+    model(Tensor::zeros({2, 3, 40, 40}));
+    for (const auto& call : trace.calls())
+      if (call.module->children().empty()) traced_macs += call.module->macs(call.output);
+  }
+  EXPECT_EQ(s.macs, traced_macs);
+  EXPECT_EQ(plan.output_shape(), (Shape{2, 10}));
+}
+
+TEST(Engine, Bf16NeedsAvx512Bf16) {
+  manual_seed(9);
+  models::ResNeXt model(models::BlockType::Bottleneck, {1, 1, 1, 1}, 4, 4, 10);
+  model.eval();
+  Tensor x = random_input({1, 3, 64, 64}, 9);
+  std::optional<Plan> plan;
+  try {
+    plan.emplace(compile(model, x.shape(), {.precision = "bf16"}));
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("AVX512_BF16"), std::string::npos) << e.what();
+    GTEST_SKIP() << "this CPU has no AVX512_BF16: " << e.what();
+  }
+  // bf16 keeps 8 significant bits: the logits agree loosely, and the ranking at the top.
+  const auto expected = model.forward(x).to_vector(), got = plan->run(x).to_vector();
+  float scale = 1.0f;
+  for (float v : expected) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 0.05f * scale);
+  EXPECT_EQ(std::max_element(got.begin(), got.end()) - got.begin(),
+            std::max_element(expected.begin(), expected.end()) - expected.begin());
+}
+
+TEST(EngineArena, BuffersShareBytesOnlyWhenTheirLifetimesDoNotOverlap) {
+  // A chain a -> b -> c -> d: a and c, b and d may share; the arena needs two buffers' worth.
+  const std::vector<Lifetime> chain{{1000, 0, 1}, {1000, 1, 2}, {1000, 2, 3}, {1000, 3, 4}};
+  const ArenaLayout layout = place_buffers(chain);
+  EXPECT_EQ(layout.bytes, 2 * 1024u);
+  EXPECT_EQ(layout.peak_live, 2 * 1024u);
+  for (size_t i = 0; i + 1 < chain.size(); ++i) EXPECT_NE(layout.offsets[i], layout.offsets[i + 1]);
+  // A long-lived buffer keeps its bytes from everything alive beside it.
+  const ArenaLayout skip = place_buffers({{64, 0, 4}, {128, 1, 2}, {128, 3, 4}});
+  EXPECT_EQ(skip.bytes, 192u);
+  EXPECT_EQ(skip.offsets[1], skip.offsets[2]);
+  EXPECT_NE(skip.offsets[0], skip.offsets[1]);
+}
+
+}  // namespace
+}  // namespace lucid::engine
