@@ -40,10 +40,12 @@ std::string hex_prefix(const uint8_t* data, size_t size) {
 }  // namespace
 
 void check_pixel_limit(int64_t width, int64_t height, const std::string& name, const DecodeOptions& options) {
-  // int64 cannot overflow here: JPEG and PNG sizes fit in 32 bits each.
-  if (width * height > options.max_pixels)
-    throw IoError("image", cat(name, ": ", width, "x", height, " is ", width * height,
-                               " pixels, over the limit of ", options.max_pixels, " (DecodeOptions::max_pixels)"));
+  // Divide rather than multiply: two 32-bit sides can overflow int64 (found by fuzzing). Their
+  // product always fits in uint64, so that is what the message prints.
+  if (width > 0 && height > 0 && width > options.max_pixels / height)
+    throw IoError("image", cat(name, ": ", width, "x", height, " is ",
+                               static_cast<uint64_t>(width) * static_cast<uint64_t>(height), " pixels, over the limit of ",
+                               options.max_pixels, " (DecodeOptions::max_pixels)"));
 }
 
 Image decode_image(const uint8_t* data, size_t size, const std::string& name, const DecodeOptions& options) {

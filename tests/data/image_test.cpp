@@ -261,6 +261,14 @@ TEST(ImageErrors, PngHeaderClaiming100000x100000) {
   expect_io_error(path, "100000x100000 is 10000000000 pixels, over the limit of 178956970");
 }
 
+// The largest sides a PNG header can spell: their product overflows int64 (found by fuzzing).
+TEST(ImageErrors, PngHeaderClaimingFourBillionSquared) {
+  fs::path path = test_dir() / "huge.png";
+  std::string ihdr = big_endian32(0xffffffffu) + big_endian32(0xffffffffu) + std::string("\x08\x02\x00\x00\x00", 5);
+  write_bytes(path, "\x89PNG\r\n\x1a\n" + chunk("IHDR", ihdr) + chunk("IEND", ""));
+  EXPECT_THROW(decode_image(path.string()), IoError);
+}
+
 TEST(ImageErrors, MaxPixelsIsCheckedBeforeDecoding) {
   expect_io_error(photo("rocket.jpg"), "640x427 is 273280 pixels, over the limit of 273279", {.max_pixels = 273279});
   expect_io_error(photo("coffee.png"), "600x400 is 240000 pixels", {.max_pixels = 1000});
