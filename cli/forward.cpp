@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "lucid/engine.h"
 #include "lucid/error.h"
 #include "lucid/io/safetensors.h"
 #include "lucid/models/registry.h"
@@ -14,6 +15,7 @@ struct Options {
   std::string model, weights, input, output;
   models::ModelOptions model_options;
   bool features = false;
+  bool engine = false;
 };
 
 void run(const Options& o) {
@@ -42,6 +44,11 @@ void run(const Options& o) {
   model->eval();
 
   std::vector<std::pair<std::string, Tensor>> outputs;
+  if (o.engine) {  // logits from a compiled plan; the model's weights are held twice meanwhile
+    outputs.emplace_back("logits", engine::compile(*model, x.shape()).run(x));
+    io::save_safetensors(o.output, outputs, {{"model", o.model}, {"path", "engine"}});
+    return;
+  }
   models::ResNet::Features f = model->forward_features(x);
   outputs.emplace_back("logits", model->forward_head(f.layer4));
   if (o.features)
@@ -61,6 +68,8 @@ void add_forward(CLI::App& app) {
   cmd->add_option("--input", o->input, "Input .safetensors holding 'input' (N,C,H,W float32)")->required();
   cmd->add_option("--output", o->output, "Output .safetensors: 'logits' (+ stage maps with --features)")->required();
   cmd->add_flag("--features", o->features, "Also write stem, layer1 ... layer4");
+  cmd->add_flag("--engine", o->engine, "Logits from the compiled engine (lucid bench's path) instead of eager ops")
+      ->excludes("--features");
   add_model_options(*cmd, o->model_options);
   cmd->callback([o] { run(*o); });
 }

@@ -1,5 +1,6 @@
-// compare OURS.safetensors GOLDEN.safetensors: every tensor of GOLDEN must be in OURS with the
-// same shape and max |ours - golden| <= 1e-4 * max(1, max |golden|). Prints one line per tensor.
+// compare OURS.safetensors GOLDEN.safetensors [NAME...]: every tensor of GOLDEN (or the named
+// ones) must be in OURS with the same shape and max |ours - golden| <= 1e-4 * max(1, max |golden|).
+// Prints one line per tensor.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -8,15 +9,17 @@
 #include "lucid/io/safetensors.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: compare OURS.safetensors GOLDEN.safetensors\n");
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: compare OURS.safetensors GOLDEN.safetensors [NAME...]\n");
     return 2;
   }
   try {
     auto ours = lucid::io::SafetensorsFile::open(argv[1]);
     auto golden = lucid::io::SafetensorsFile::open(argv[2]);
     bool ok = true;
+    std::vector<std::string> only(argv + 3, argv + argc);
     for (const auto& entry : golden.entries()) {
+      if (!only.empty() && std::find(only.begin(), only.end(), entry.name) == only.end()) continue;
       if (!ours.contains(entry.name)) {
         std::printf("%-8s missing from %s\n", entry.name.c_str(), argv[1]);
         ok = false;

@@ -20,6 +20,10 @@ foreach(case ${GOLDEN_CASES})
            COMMAND ${CMAKE_CURRENT_LIST_DIR}/forward_case.sh $<TARGET_FILE:lucid_cli> $<TARGET_FILE:lucid_compare>
                    ${GOLDEN_DIR}/${case})
   set_tests_properties(parity.${case} PROPERTIES FIXTURES_REQUIRED golden_${case} TIMEOUT 900)
+  add_test(NAME engine.${case}
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/engine_case.sh $<TARGET_FILE:lucid_cli> $<TARGET_FILE:lucid_compare>
+                   ${GOLDEN_DIR}/${case})
+  set_tests_properties(engine.${case} PROPERTIES FIXTURES_REQUIRED golden_${case} TIMEOUT 900 RESOURCE_LOCK golden_memory)
 endforeach()
 
 add_test(NAME peak_rss.resnext_101_32x32d
