@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.h"
 #include "lucid/data/imagenet.h"
+#include "lucid/engine.h"
 #include "lucid/data/transforms.h"
 #include "lucid/error.h"
 #include "lucid/models/weights.h"
@@ -25,6 +27,7 @@ struct Options {
   int64_t topk = 5, batch = 8, resize = 0, crop = 0, max_pixels = data::DecodeOptions{}.max_pixels;
   std::vector<float> mean, std;
   bool json = false;
+  bool eager = false;
 };
 
 struct Top {
@@ -91,6 +94,12 @@ void run(const Options& o) {
     throw ValueError("classify", cat(o.weights, " expects ", model->options().in_channels,
                                      "-channel input; classify feeds RGB images"));
 
+  // One compiled plan for full batches; a short last batch is padded with zero images.
+  const int64_t batch_size = std::min<int64_t>(o.batch, static_cast<int64_t>(files.size()));
+  const Shape batch_shape{batch_size, 3, prep.crop, prep.crop};
+  std::optional<engine::Plan> plan;
+  if (!o.eager) plan = engine::compile_consuming(*model, batch_shape);
+
   nlohmann::json results = nlohmann::json::array();
   Progress progress(files.size(), "classify");
   int failures = 0;
@@ -108,10 +117,10 @@ void run(const Options& o) {
       progress.advance();
     }
     if (images.empty()) continue;
-    Tensor batch = Tensor::empty({static_cast<int64_t>(images.size()), 3, prep.crop, prep.crop});
+    Tensor batch = Tensor::zeros(batch_shape);
     for (size_t i = 0; i < images.size(); ++i)
       std::copy_n(images[i].data<float>(), images[i].numel(), batch.data<float>() + i * images[i].numel());
-    Tensor probs = ops::softmax(model->forward(batch), -1);
+    Tensor probs = ops::softmax(plan ? plan->run(batch) : model->forward(batch), -1);
     for (size_t i = 0; i < names.size(); ++i) {
       auto top = top_k(probs.data<float>() + i * classes, classes, o.topk);
       nlohmann::json entry = {{"path", names[i]}, {"top", nlohmann::json::array()}};
@@ -156,6 +165,7 @@ void add_classify(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "JSON output: [{path, top: [{class, label, prob}]}]");
+  cmd->add_flag("--eager", o->eager, "Run op by op (the reference path) instead of the compiled engine");
   cmd->add_option("paths", o->paths, "Image files or folders")->required();
   cmd->callback([o] {
     for (float s : o->std)

@@ -15,7 +15,7 @@ struct Options {
   std::string model, weights, input, output;
   models::ModelOptions model_options;
   bool features = false;
-  bool engine = false;
+  bool eager = false;
 };
 
 void run(const Options& o) {
@@ -44,8 +44,8 @@ void run(const Options& o) {
   model->eval();
 
   std::vector<std::pair<std::string, Tensor>> outputs;
-  if (o.engine) {  // logits from a compiled plan; the model's weights are held twice meanwhile
-    outputs.emplace_back("logits", engine::compile(*model, x.shape()).run(x));
+  if (!o.eager && !o.features) {  // the compiled plan takes the weights over, one layer at a time
+    outputs.emplace_back("logits", engine::compile_consuming(*model, x.shape()).run(x));
     io::save_safetensors(o.output, outputs, {{"model", o.model}, {"path", "engine"}});
     return;
   }
@@ -67,9 +67,8 @@ void add_forward(CLI::App& app) {
   cmd->add_option("--weights", o->weights, "Weights (.safetensors)")->required();
   cmd->add_option("--input", o->input, "Input .safetensors holding 'input' (N,C,H,W float32)")->required();
   cmd->add_option("--output", o->output, "Output .safetensors: 'logits' (+ stage maps with --features)")->required();
-  cmd->add_flag("--features", o->features, "Also write stem, layer1 ... layer4");
-  cmd->add_flag("--engine", o->engine, "Logits from the compiled engine (lucid bench's path) instead of eager ops")
-      ->excludes("--features");
+  cmd->add_flag("--features", o->features, "Also write stem, layer1 ... layer4 (runs the eager path)");
+  cmd->add_flag("--eager", o->eager, "Run op by op (the reference path) instead of the compiled engine");
   add_model_options(*cmd, o->model_options);
   cmd->callback([o] { run(*o); });
 }

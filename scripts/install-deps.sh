@@ -6,13 +6,23 @@ set -eu
 PACKAGES="cmake ninja-build g++ pkg-config time libdnnl-dev nlohmann-json3-dev libcli11-dev
 libzip-dev zipcmp zipmerge ziptool libjpeg62-turbo-dev libpng-dev
 libgtest-dev libgmock-dev python3-torch python3-torchvision python3-numpy python3-pil python3-skimage
+python3-onnx
 clang-14 libclang-rt-14-dev libomp-14-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-echo "installing:$missing"
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+fi
+# bench/compare's ONNX Runtime peer (npm onnxruntime-node, pinned by bench/package-lock.json);
+# ONNXRUNTIME_NODE_INSTALL=skip: no CUDA binaries are downloaded, the CPU binding ships in the package.
+cd "$(dirname "$0")/.."
+if command -v npm >/dev/null 2>&1; then
+  (cd bench && [ -d node_modules/onnxruntime-node ] || ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
+else
+  echo "npm not found: bench/compare will show ONNX Runtime as n/a (install Node.js and npm for it)"
+fi

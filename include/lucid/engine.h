@@ -58,7 +58,8 @@ class Plan {
 
  private:
   explicit Plan(std::unique_ptr<Impl> impl);
-  friend Plan compile(const models::ResNet& model, const Shape& input_shape, const CompileOptions& options);
+  friend Plan compile(const models::ResNet& model, const Shape& input_shape, const CompileOptions& options,
+                      bool release_weights);
   std::unique_ptr<Impl> impl_;
 };
 
@@ -66,5 +67,8 @@ class Plan {
 // ShapeError for an input shape the model cannot take, UnsupportedError for bf16 on a CPU
 // without AVX512_BF16.
 Plan compile(const models::ResNet& model, const Shape& input_shape, const CompileOptions& options = {});
+// As compile, but frees each of the model's weights as soon as the plan holds its copy, so that
+// peak memory stays near one copy of the weights. The model cannot run afterwards.
+Plan compile_consuming(models::ResNet& model, const Shape& input_shape, const CompileOptions& options = {});
 
 }  // namespace lucid::engine

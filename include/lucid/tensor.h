@@ -78,6 +78,9 @@ class Tensor {
   // Copies values from src (same shape; F16/BF16 sources are converted to this tensor's F32).
   void copy_from(const Tensor& src);
   std::vector<float> to_vector() const;  // F32 only
+  // Frees the data for every handle of this tensor, which becomes empty (shape {0}): how the
+  // engine takes over a model's weights without holding two copies.
+  void release();
   // Whether two handles refer to the same tensor.
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
 

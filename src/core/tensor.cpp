@@ -1,5 +1,7 @@
 #include "lucid/tensor.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -68,17 +70,33 @@ Shape parse_shape(const std::string& text) {
   return shape;
 }
 
+// Buffers from 1 MiB up are mapped directly: unmapping gives the memory back at once, where
+// malloc's heap may keep it (its mmap threshold grows with each freed large block), and the
+// pages are not touched, hence not resident, until written.
+constexpr size_t kMapFrom = size_t(1) << 20;
+
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
   if (device.type != DeviceType::CPU)
     throw UnsupportedError("storage", cat("device ", to_string(device), " is not built in"));
   constexpr size_t kAlign = 64;  // a cache line and an AVX-512 register
-  size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
-  void* data = std::aligned_alloc(kAlign, rounded ? rounded : kAlign);
+  void* data = nullptr;
+  if (bytes >= kMapFrom) {
+    data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (data == MAP_FAILED) data = nullptr;
+  } else {
+    size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
+    data = std::aligned_alloc(kAlign, rounded ? rounded : kAlign);
+  }
   if (!data) throw ValueError("storage", cat("out of memory allocating ", bytes, " bytes"));
   return std::shared_ptr<Storage>(new Storage(data, bytes, device));
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  if (bytes_ >= kMapFrom)
+    munmap(data_, bytes_);
+  else
+    std::free(data_);
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   size_t bytes = static_cast<size_t>(lucid::numel(shape)) * dtype_size(dtype);
@@ -150,6 +168,12 @@ template int64_t* Tensor::data<int64_t>();
 template const int64_t* Tensor::data<int64_t>() const;
 template uint16_t* Tensor::data<uint16_t>();
 template const uint16_t* Tensor::data<uint16_t>() const;
+
+void Tensor::release() {
+  if (!impl_) return;
+  impl_->storage = Storage::allocate(0, impl_->storage->device());
+  impl_->shape = {0};
+}
 
 Tensor Tensor::reshape(const Shape& new_shape) const {
   if (lucid::numel(new_shape) != numel())

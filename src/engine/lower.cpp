@@ -53,7 +53,8 @@ bool same_kernel(const std::optional<PrimitiveDesc>& alt, const PrimitiveDesc& c
 
 class Lowering {
  public:
-  Lowering(const Graph& graph, DataType type) : graph_(graph), type_(type) {}
+  Lowering(const Graph& graph, DataType type, bool release_weights)
+      : graph_(graph), type_(type), release_weights_(release_weights) {}
 
   Program run() {
     map_.assign(graph_.values.size(), -1);
@@ -156,6 +157,7 @@ class Lowering {
     memory weights = reordered_constant(folded.weight.data(), w_dims, g == 1 ? Tag::oihw : Tag::goihw, pd.weights_desc());
     memory bias = bias_memory(folded.bias.data(), ws[0]);
     p_.weight_bytes += pd.weights_desc().get_size() + bias.get_desc().get_size();
+    if (release_weights_) Tensor(c.weight).release();  // the handle is shared: frees the model's copy
 
     int dst;
     if (node.residual >= 0) {  // written in place over the identity, whose last use this is
@@ -235,6 +237,7 @@ class Lowering {
       exec.constants.emplace_back(DNNL_ARG_BIAS, bias_memory(fc.bias.data<float>(), out));
       p_.weight_bytes += bias_desc.get_size();
     }
+    if (release_weights_) Tensor(fc.weight).release();
     map_[node.dst] = exec.values[1].second;
     p_.macs += xs[0] * out * xs[1] * xs[2] * xs[3];
     add_step(std::move(exec));
@@ -242,6 +245,7 @@ class Lowering {
 
   const Graph& graph_;
   DataType type_;
+  bool release_weights_;
   Program p_;
   std::vector<int> map_;                     // graph value -> program value
   std::vector<std::pair<int, int>> reorders_;  // (value, its reorder) made so far
@@ -249,6 +253,8 @@ class Lowering {
 
 }  // namespace
 
-Program lower(const Graph& graph, memory::data_type type) { return Lowering(graph, type).run(); }
+Program lower(const Graph& graph, memory::data_type type, bool release_weights) {
+  return Lowering(graph, type, release_weights).run();
+}
 
 }  // namespace lucid::engine

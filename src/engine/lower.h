@@ -9,6 +9,7 @@
 namespace lucid::engine {
 
 // type: the activations' and weights' data type (f32 or bf16); biases and logits stay f32.
-Program lower(const Graph& graph, memory::data_type type);
+// release_weights: free each model weight as soon as the program holds its copy.
+Program lower(const Graph& graph, memory::data_type type, bool release_weights);
 
 }  // namespace lucid::engine

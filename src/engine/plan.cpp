@@ -139,7 +139,8 @@ std::string Plan::describe() const {
   return out.str();
 }
 
-Plan compile(const models::ResNet& model, const Shape& input_shape, const CompileOptions& options) {
+Plan compile(const models::ResNet& model, const Shape& input_shape, const CompileOptions& options,
+             bool release_weights) {
   for (const auto& [name, module] : model.named_modules())
     if (module->is_training())
       throw ValueError("engine", cat("compile needs an eval-mode model (call eval() first); ",
@@ -155,10 +156,18 @@ Plan compile(const models::ResNet& model, const Shape& input_shape, const Compil
   impl->threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   ThreadScope threads(impl->threads);
   guarded("engine", [&] {
-    impl->program = lower(graph, type);
+    impl->program = lower(graph, type, release_weights);
     impl->bind();
   });
   return Plan(std::move(impl));
+}
+
+Plan compile(const models::ResNet& model, const Shape& input_shape, const CompileOptions& options) {
+  return compile(model, input_shape, options, false);
+}
+
+Plan compile_consuming(models::ResNet& model, const Shape& input_shape, const CompileOptions& options) {
+  return compile(model, input_shape, options, true);
 }
 
 }  // namespace lucid::engine

@@ -26,10 +26,13 @@ foreach(case ${GOLDEN_CASES})
   set_tests_properties(engine.${case} PROPERTIES FIXTURES_REQUIRED golden_${case} TIMEOUT 900 RESOURCE_LOCK golden_memory)
 endforeach()
 
-add_test(NAME peak_rss.resnext_101_32x32d
-         COMMAND ${CMAKE_CURRENT_LIST_DIR}/peak_rss.sh $<TARGET_FILE:lucid_cli> ${GOLDEN_DIR}/resnext_101_32x32d 1.5)
-set_tests_properties(peak_rss.resnext_101_32x32d PROPERTIES FIXTURES_REQUIRED golden_resnext_101_32x32d
-                     TIMEOUT 900 RUN_SERIAL TRUE)
+foreach(path engine eager)
+  add_test(NAME peak_rss.${path}.resnext_101_32x32d
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/peak_rss.sh $<TARGET_FILE:lucid_cli> ${GOLDEN_DIR}/resnext_101_32x32d 1.5
+                   $<$<STREQUAL:${path},eager>:--eager>)
+  set_tests_properties(peak_rss.${path}.resnext_101_32x32d PROPERTIES FIXTURES_REQUIRED golden_resnext_101_32x32d
+                       TIMEOUT 900 RUN_SERIAL TRUE)
+endforeach()
 
 # `lucid list` equals torchvision's own parameter counts, model by model.
 add_test(NAME parity.parameter_counts
@@ -47,3 +50,8 @@ foreach(preset tv_v1 tv_v2 timm_gluon timm_wsl)
                    ${preset} ${PHOTOS})
   set_tests_properties(classify.${preset} PROPERTIES TIMEOUT 900)
 endforeach()
+
+# bench/compare end to end (ours, PyTorch, ONNX Runtime on resnext_50_32x4d, batch 1, a few runs).
+add_test(NAME bench.compare_smoke
+         COMMAND ${PROJECT_SOURCE_DIR}/bench/compare --quick --out ${CMAKE_BINARY_DIR}/bench --lucid $<TARGET_FILE:lucid_cli>)
+set_tests_properties(bench.compare_smoke PROPERTIES TIMEOUT 600)
