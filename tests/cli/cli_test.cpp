@@ -124,7 +124,8 @@ TEST(Cli, InputWithTheWrongChannelCount) {
   Files f;
   expect_error(lucid(forward_args(f, "resnext_50_32x4d", "--in-channels 1")), 1, "shape mismatch for conv1.weight");
   io::save_safetensors(f.input, {{"input", Tensor::zeros({1, 4, 32, 32})}});
-  expect_error(lucid(forward_args(f, "resnext_50_32x4d")), 1, "expects input (N, 3, H, W), got 1x4x32x32");
+  expect_error(lucid(forward_args(f, "resnext_50_32x4d")), 1, "(N, 3, H, W), got 1x4x32x32");
+  expect_error(lucid(forward_args(f, "resnext_50_32x4d", "--eager")), 1, "expects input (N, 3, H, W), got 1x4x32x32");
 }
 
 TEST(Cli, BrokenWeightFiles) {
