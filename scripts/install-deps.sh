@@ -22,7 +22,8 @@ fi
 # ONNXRUNTIME_NODE_INSTALL=skip: no CUDA binaries are downloaded, the CPU binding ships in the package.
 cd "$(dirname "$0")/.."
 if command -v npm >/dev/null 2>&1; then
-  (cd bench && [ -d node_modules/onnxruntime-node ] || ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
+  (cd bench && [ -d node_modules/onnxruntime-node ] || ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund) ||
+    echo "npm ci failed: bench/compare will show ONNX Runtime as n/a"
 else
   echo "npm not found: bench/compare will show ONNX Runtime as n/a (install Node.js and npm for it)"
 fi
