@@ -11,6 +11,7 @@
 
 #include "lucid/io/safetensors.h"
 #include "lucid/models/resnext.h"
+#include "cli/run_cli.h"
 
 namespace lucid {
 namespace {
@@ -20,30 +21,11 @@ using ::testing::HasSubstr;
 
 const fs::path kPhotos = "/usr/lib/python3/dist-packages/skimage/data";
 
-struct Result {
-  int code;
-  std::string out, err;
-};
+using Result = testing::CliResult;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path dir() { return testing::process_dir("classify"); }
 
-fs::path dir() {
-  fs::path d = fs::path(LUCID_TEST_TMP) / "classify";
-  fs::create_directories(d);
-  return d;
-}
-
-Result lucid(const std::string& args) {
-  fs::path out = dir() / "stdout.txt", err = dir() / "stderr.txt";
-  int status = std::system((std::string(LUCID_CLI) + " " + args + " >" + out.string() + " 2>" + err.string()).c_str());
-  EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal: " << args;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
+Result lucid(const std::string& args) { return testing::run_cli(args); }
 
 // A small 1000-class ResNeXt in lucid's key naming, and a folder of good and broken images.
 struct Fixture {

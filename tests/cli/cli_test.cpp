@@ -9,6 +9,7 @@
 
 #include "lucid/io/safetensors.h"
 #include "lucid/models/registry.h"
+#include "cli/run_cli.h"
 
 namespace lucid {
 namespace {
@@ -16,30 +17,12 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct CliResult {
-  int code;
-  std::string out, err;
-};
+using testing::CliResult;
+using testing::read_file;
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path tmp_dir() { return testing::process_dir("cli"); }
 
-fs::path tmp_dir() {
-  fs::path dir = fs::path(LUCID_TEST_TMP) / "cli";
-  fs::create_directories(dir);
-  return dir;
-}
-
-CliResult lucid(const std::string& args) {
-  fs::path out = tmp_dir() / "stdout.txt", err = tmp_dir() / "stderr.txt";
-  int status = std::system((std::string(LUCID_CLI) + " " + args + " >" + out.string() + " 2>" + err.string()).c_str());
-  EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal: " << args;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
-}
+CliResult lucid(const std::string& args) { return testing::run_cli(args); }
 
 // One-line error on stderr with the given exit code.
 void expect_error(const CliResult& r, int code, const std::string& text) {

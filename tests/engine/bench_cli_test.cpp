@@ -1,5 +1,7 @@
 // `lucid bench` as a user meets it: JSON keys that agree with each other, usage errors.
 #include <gtest/gtest.h>
+
+#include "cli/run_cli.h"
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -12,25 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct BenchRun {
-  int code;
-  std::string out, err;
-};
+using BenchRun = testing::CliResult;
 
-BenchRun bench(const std::string& args) {
-  const fs::path dir = fs::path(LUCID_TEST_TMP) / "bench";
-  fs::create_directories(dir);
-  const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const int status =
-      std::system((std::string(LUCID_CLI) + " bench " + args + " >" + out.string() + " 2>" + err.string()).c_str());
-  EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal: " << args;
-  auto read = [](const fs::path& p) {
-    std::stringstream s;
-    s << std::ifstream(p).rdbuf();
-    return s.str();
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read(out), read(err)};
-}
+BenchRun bench(const std::string& args) { return testing::run_cli("bench " + args); }
 
 TEST(EngineBench, JsonReportsLatencyThroughputAndPercentOfPeak) {
   const BenchRun r = bench("--model resnet_18 --num-classes 10 --batch 2 --input-size 32 --iterations 3 --warmup 1 "
