@@ -98,5 +98,9 @@ class Tensor {
 // Element conversions used by the weight loaders (exact: every F16/BF16 value is a float).
 float half_to_float(uint16_t h);
 float bfloat16_to_float(uint16_t b);
+// Widens n F16 or BF16 values (any alignment) to F32, front to back, one value read before it is
+// written: dst may overlap the upper half of src's n * 4 bytes, which lets a reader stage the
+// 2-byte values inside the destination itself.
+void widen_to_f32(const void* src, DType src_dtype, float* dst, int64_t n);
 
 }  // namespace lucid

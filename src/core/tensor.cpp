@@ -197,13 +197,7 @@ void Tensor::copy_from(const Tensor& src) {
   bool half_source = src.dtype() == DType::F16 || src.dtype() == DType::BF16;
   if (dtype() != DType::F32 || !half_source)
     throw UnsupportedError("copy", cat("conversion from ", dtype_name(src.dtype()), " to ", dtype_name(dtype())));
-  const uint16_t* in = src.data<uint16_t>();
-  float* out = data<float>();
-  int64_t n = numel();
-  if (src.dtype() == DType::F16)
-    for (int64_t i = 0; i < n; ++i) out[i] = half_to_float(in[i]);
-  else
-    for (int64_t i = 0; i < n; ++i) out[i] = bfloat16_to_float(in[i]);
+  widen_to_f32(src.raw_data(), src.dtype(), data<float>(), numel());
 }
 
 std::vector<float> Tensor::to_vector() const {
@@ -230,6 +224,18 @@ float half_to_float(uint16_t h) {
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
+}
+
+void widen_to_f32(const void* src, DType src_dtype, float* dst, int64_t n) {
+  if (src_dtype != DType::F16 && src_dtype != DType::BF16)
+    throw UnsupportedError("widen", cat("widens F16 or BF16, not ", dtype_name(src_dtype)));
+  float (*widen)(uint16_t) = src_dtype == DType::F16 ? half_to_float : bfloat16_to_float;
+  const auto* in = static_cast<const std::byte*>(src);
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, in + 2 * i, 2);
+    dst[i] = widen(bits);
+  }
 }
 
 float bfloat16_to_float(uint16_t b) {

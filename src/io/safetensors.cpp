@@ -42,13 +42,7 @@ void copy_entry(const std::byte* src, const SafetensorsFile::Entry& entry, Tenso
     std::memcpy(dst.raw_data(), src, bytes);
     return;
   }
-  float (*widen)(uint16_t) = entry.dtype == "F16" ? half_to_float : bfloat16_to_float;
-  float* out = dst.data<float>();
-  for (size_t i = 0; i < bytes / 2; ++i) {
-    uint16_t bits;
-    std::memcpy(&bits, src + 2 * i, 2);
-    out[i] = widen(bits);
-  }
+  widen_to_f32(src, entry.dtype == "F16" ? DType::F16 : DType::BF16, dst.data<float>(), bytes / 2);
 }
 
 }  // namespace

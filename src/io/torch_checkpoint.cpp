@@ -119,13 +119,7 @@ class TorchCheckpoint : public TensorSource {
     // float i never reaches a value not yet read. No second buffer for a multi-GB tensor.
     char* half = out + bytes;
     zip_.read(e.zip_index, offset, half, bytes);
-    float (*to_float)(uint16_t) = stored == DType::F16 ? half_to_float : bfloat16_to_float;
-    float* values = dst.data<float>();
-    for (int64_t i = 0; i < e.count; ++i) {
-      uint16_t bits;
-      std::memcpy(&bits, half + 2 * i, 2);
-      values[i] = to_float(bits);
-    }
+    widen_to_f32(half, stored, dst.data<float>(), e.count);
   }
 
  private:
