@@ -73,11 +73,16 @@ const SafetensorsFile::Entry& SafetensorsFile::entry(const std::string& name) co
 
 const std::map<std::string, std::string>& SafetensorsFile::metadata() const { return opened(mapping_).header.metadata; }
 
+DType SafetensorsFile::loaded_dtype(const std::string& name) const {
+  const Entry& e = entry(name);
+  check_loadable(e);
+  return e.dtype == "I64" ? DType::I64 : DType::F32;
+}
+
 Tensor SafetensorsFile::load(const std::string& name) const {
   const Mapping& m = opened(mapping_);
   const Entry& e = entry(name);
-  check_loadable(e);
-  Tensor dst = Tensor::empty(e.shape, e.dtype == "I64" ? DType::I64 : DType::F32);
+  Tensor dst = Tensor::empty(e.shape, loaded_dtype(name));
   copy_entry(m.file.data() + m.header.data_start + e.begin, e, dst);
   return dst;
 }

@@ -39,12 +39,7 @@ std::vector<std::string> SafetensorsSource::keys() const {
 
 Shape SafetensorsSource::shape(const std::string& key) const { return file_.entry(key).shape; }
 
-DType SafetensorsSource::dtype(const std::string& key) const {
-  const std::string& stored = file_.entry(key).dtype;
-  if (stored == "I64") return DType::I64;
-  if (stored == "F32" || stored == "F16" || stored == "BF16") return DType::F32;
-  throw UnsupportedError("load", cat(key, ": dtype ", stored, " cannot be loaded; F32, F16, BF16 and I64 can"));
-}
+DType SafetensorsSource::dtype(const std::string& key) const { return file_.loaded_dtype(key); }
 
 void SafetensorsSource::read_into(const std::string& key, Tensor& dst) const { file_.load_into(key, dst); }
 

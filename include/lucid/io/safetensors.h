@@ -36,6 +36,8 @@ class SafetensorsFile {
 
   // A new tensor with the entry's values: F32 and I64 as stored, F16 and BF16 converted to F32.
   Tensor load(const std::string& name) const;
+  // The dtype load gives the entry (F32 or I64); UnsupportedError for one it cannot load.
+  DType loaded_dtype(const std::string& name) const;
   // Copies the entry into dst (same shape; converting as load does), then lets the kernel drop
   // the mapped pages so that peak memory stays near one copy of the weights.
   void load_into(const std::string& name, Tensor& dst) const;
