@@ -49,11 +49,10 @@ Architecture infer_architecture(const io::TensorSource& weights, const std::stri
   a.entry.width_per_group = 64;
   if (a.entry.block == BlockType::Bottleneck) {
     // Stage 1 has planes 64, so its inner width is base_width * cardinality.
-    int64_t width = need("layer1.0.conv2.weight", 4)[0];
-    int64_t per_group = need("layer1.0.conv2.weight", 4)[1];
+    const Shape& conv2 = need("layer1.0.conv2.weight", 4);  // (width, width / groups, 3, 3)
+    int64_t width = conv2[0], per_group = conv2[1];
     if (per_group < 1 || width % per_group)
-      throw ValueError("weights", cat(path, ": layer1.0.conv2.weight shape ", to_string(shapes["layer1.0.conv2.weight"]),
-                                      " is not a grouped conv"));
+      throw ValueError("weights", cat(path, ": layer1.0.conv2.weight shape ", to_string(conv2), " is not a grouped conv"));
     a.entry.groups = width / per_group;
     a.entry.width_per_group = width / a.entry.groups;
   }

@@ -39,6 +39,7 @@ WeightsReport load_weights(ResNet& model, const io::TensorSource& source, const 
     return report;
   }
   // The head stays as initialised; the backbone is held to the strict rule before loading.
+  // `source` outlives this call, so the view borrows it (a no-op deleter) rather than owning it.
   io::RenamedSource backbone(std::shared_ptr<const io::TensorSource>(&source, [](const io::TensorSource*) {}),
                              [](const std::string& key) { return is_head(key) ? std::string() : key; });
   report.load = model.check_state_dict(backbone);
