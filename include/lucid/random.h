@@ -15,8 +15,6 @@ class Generator {
   void uniform_(Tensor& t, float low, float high);
   // Keeps each value with probability 1 - p, scaled by 1 / (1 - p); zeroes the rest (dropout).
   void dropout_mask_(Tensor& mask, float p);
-  uint64_t seed() const { return seed_; }
-  uint64_t draws() const { return draws_; }
 
  private:
   uint64_t seed_;
