@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "lucid/autograd.h"
 #include "lucid/engine.h"
 #include "lucid/models/registry.h"
 #include "lucid/ops.h"
@@ -134,6 +135,7 @@ Timing time_runs(int warmup, int iterations, Body&& body) {
 }
 
 void run(const Options& o) {
+  autograd::NoGradGuard no_grad;  // inference: record no graph
   const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   nlohmann::json out;
   double peak = o.peak_gflops;

@@ -7,10 +7,12 @@
 #include <optional>
 
 #include "commands.h"
+#include "lucid/autograd.h"
 #include "lucid/data/imagenet.h"
 #include "lucid/engine.h"
 #include "lucid/data/transforms.h"
 #include "lucid/error.h"
+#include "lucid/io/safetensors.h"
 #include "lucid/models/weights.h"
 #include "lucid/ops.h"
 #include "progress.h"
@@ -28,6 +30,7 @@ struct Options {
   std::vector<float> mean, std;
   bool json = false;
   bool eager = false;
+  bool preset_given = false;
 };
 
 struct Top {
@@ -58,8 +61,38 @@ std::vector<std::string> collect(const std::vector<std::string>& paths) {
   return files;
 }
 
-data::Preprocess preprocessing(const Options& o) {
-  data::Preprocess p = data::preset(o.preset);
+// What a training checkpoint (lucid train) says about its inputs and classes, if it is one.
+struct CheckpointInfo {
+  std::optional<data::Preprocess> preprocess;
+  std::vector<std::string> classes;
+};
+
+CheckpointInfo checkpoint_info(const std::string& path) {
+  CheckpointInfo info;
+  if (fs::path(path).extension() != ".safetensors") return info;
+  const auto file = io::SafetensorsFile::open(path);
+  const auto& meta = file.metadata();
+  if (!meta.count("format") || meta.at("format") != "lucid.training_state" || !meta.count("user")) return info;
+  const auto user = nlohmann::json::parse(meta.at("user"));
+  if (user.contains("classes")) info.classes = user.at("classes").get<std::vector<std::string>>();
+  if (user.contains("preprocess")) {
+    const auto& j = user.at("preprocess");
+    data::Preprocess p;
+    p.resize = j.at("resize"), p.crop = j.at("crop"), p.channels = j.at("channels");
+    const auto mean = j.at("mean").get<std::vector<float>>(), std = j.at("std").get<std::vector<float>>();
+    if (mean.size() != size_t(p.channels) || std.size() != size_t(p.channels))
+      throw ValueError("classify", cat(path, ": the preprocessing it records has ", mean.size(), " means and ",
+                                       std.size(), " stds for ", p.channels, " channels"));
+    std::copy(mean.begin(), mean.end(), p.mean.begin());
+    std::copy(std.begin(), std.end(), p.std.begin());
+    info.preprocess = p;
+  }
+  return info;
+}
+
+data::Preprocess preprocessing(const Options& o, const CheckpointInfo& info) {
+  // A training checkpoint's own preprocessing, unless a preset is asked for.
+  data::Preprocess p = info.preprocess && !o.preset_given ? *info.preprocess : data::preset(o.preset);
   if (o.resize) p.resize = o.resize;
   if (o.crop) p.crop = o.crop;
   if (!o.interpolation.empty())
@@ -79,24 +112,27 @@ std::vector<Top> top_k(const float* probs, int64_t classes, int64_t k) {
   return all;
 }
 
-std::string label(int64_t index, int64_t classes) {
+std::string label(int64_t index, int64_t classes, const std::vector<std::string>& names) {
+  if (index < int64_t(names.size())) return names[index];
   return classes == 1000 ? data::imagenet_classes()[index] : cat("class ", index);
 }
 
 void run(const Options& o) {
-  data::Preprocess prep = preprocessing(o);
+  autograd::NoGradGuard no_grad;  // inference: record no graph
+  const CheckpointInfo info = checkpoint_info(o.weights);
+  data::Preprocess prep = preprocessing(o, info);
   std::vector<std::string> files = collect(o.paths);
   if (files.empty()) throw UsageError("no images found in the given paths");
   auto model = models::load_model(o.weights, o.model);
   model->eval();
   const int64_t classes = model->num_classes();
-  if (model->options().in_channels != 3)
-    throw ValueError("classify", cat(o.weights, " expects ", model->options().in_channels,
-                                     "-channel input; classify feeds RGB images"));
+  if (model->options().in_channels != prep.channels)
+    throw ValueError("classify", cat(o.weights, " expects ", model->options().in_channels, "-channel input; the ",
+                                     "preprocessing makes ", prep.channels, "-channel images"));
 
   // One compiled plan for full batches; a short last batch is padded with zero images.
   const int64_t batch_size = std::min<int64_t>(o.batch, static_cast<int64_t>(files.size()));
-  const Shape batch_shape{batch_size, 3, prep.crop, prep.crop};
+  const Shape batch_shape{batch_size, prep.channels, prep.crop, prep.crop};
   std::optional<engine::Plan> plan;
   if (!o.eager) plan = engine::compile_consuming(*model, batch_shape);
 
@@ -126,10 +162,10 @@ void run(const Options& o) {
       nlohmann::json entry = {{"path", names[i]}, {"top", nlohmann::json::array()}};
       std::string text = names[i] + "\n";
       for (size_t r = 0; r < top.size(); ++r) {
-        entry["top"].push_back({{"class", top[r].index}, {"label", label(top[r].index, classes)}, {"prob", top[r].prob}});
+        entry["top"].push_back({{"class", top[r].index}, {"label", label(top[r].index, classes, info.classes)}, {"prob", top[r].prob}});
         char line[256];
         std::snprintf(line, sizeof line, "  %zu. %-28s %6.2f%%  (class %lld)\n", r + 1,
-                      label(top[r].index, classes).c_str(), 100.0 * top[r].prob, static_cast<long long>(top[r].index));
+                      label(top[r].index, classes, info.classes).c_str(), 100.0 * top[r].prob, static_cast<long long>(top[r].index));
         text += line;
       }
       if (o.json)
@@ -167,7 +203,8 @@ void add_classify(CLI::App& app) {
   cmd->add_flag("--json", o->json, "JSON output: [{path, top: [{class, label, prob}]}]");
   cmd->add_flag("--eager", o->eager, "Run op by op (the reference path) instead of the compiled engine");
   cmd->add_option("paths", o->paths, "Image files or folders")->required();
-  cmd->callback([o] {
+  cmd->callback([o, cmd] {
+    o->preset_given = cmd->count("--preset") > 0;
     for (float s : o->std)
       if (!(s > 0)) throw UsageError("--std values must be positive");
     run(*o);

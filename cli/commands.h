@@ -15,6 +15,8 @@ void add_forward(CLI::App& app);
 void add_convert(CLI::App& app);
 void add_classify(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_train(CLI::App& app);
+void add_eval(CLI::App& app);
 
 // A usage problem found after parsing: exit code 2, like a parse error.
 struct UsageError : std::runtime_error {

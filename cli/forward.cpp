@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "lucid/autograd.h"
 #include "lucid/engine.h"
 #include "lucid/error.h"
 #include "lucid/io/safetensors.h"
@@ -19,6 +20,7 @@ struct Options {
 };
 
 void run(const Options& o) {
+  autograd::NoGradGuard no_grad;  // inference: record no graph
   io::SafetensorsFile input_file = io::SafetensorsFile::open(o.input);
   if (!input_file.contains("input"))
     throw ValueError("forward", cat(o.input, ": no tensor named 'input'"));

@@ -1,4 +1,4 @@
-// lucid: list | summary | forward | convert | classify. Errors are one line on stderr; exit 2 for usage, 1 for runtime.
+// lucid: list | summary | forward | convert | classify | bench | train | eval. Errors are one line on stderr; exit 2 for usage, 1 for runtime.
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   lucid::cli::add_convert(app);
   lucid::cli::add_classify(app);
   lucid::cli::add_bench(app);
+  lucid::cli::add_train(app);
+  lucid::cli::add_eval(app);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback
     return 0;

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "lucid/autograd.h"
 #include "lucid/models/registry.h"
 #include "lucid/nn/trace.h"
 
@@ -22,6 +23,7 @@ int64_t own_parameters(const nn::Module& m) {
 }
 
 void run(const Options& o) {
+  autograd::NoGradGuard no_grad;  // inference: record no graph
   Shape input = parse_shape(o.input);
   auto model = models::create_model(o.model, o.model_options);
   model->eval();

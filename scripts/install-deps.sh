@@ -1,12 +1,12 @@
 #!/bin/sh
 # Installs (once) the Debian packages the build, the tests and the reference scripts need.
 set -eu
-# build: compilers, oneDNN, JSON, CLI parsing, zip (libzip's CMake config wants its tools), images
-# tests: GoogleTest, the torchvision reference, photographs (python3-skimage), fuzzing (clang)
+# build: compilers, oneDNN, JSON, CLI parsing, zip (libzip's CMake config wants its tools), images, gzip (IDX data sets)
+# tests: GoogleTest, the torchvision reference, photographs (python3-skimage), Fashion-MNIST, fuzzing (clang)
 PACKAGES="cmake ninja-build g++ pkg-config time libdnnl-dev nlohmann-json3-dev libcli11-dev
-libzip-dev zipcmp zipmerge ziptool libjpeg62-turbo-dev libpng-dev
+libzip-dev zipcmp zipmerge ziptool libjpeg62-turbo-dev libpng-dev zlib1g-dev
 libgtest-dev libgmock-dev python3-torch python3-torchvision python3-numpy python3-pil python3-skimage
-python3-onnx
+python3-onnx dataset-fashion-mnist
 clang-14 libclang-rt-14-dev libomp-14-dev"
 missing=""
 for p in $PACKAGES; do

@@ -43,6 +43,20 @@ Tensor flatten(const Tensor& x, int64_t start_axis = 1);
 // Softmax along one axis (negative counts from the end).
 Tensor softmax(const Tensor& x, int64_t axis = -1);
 
+// ---- Training ops (differentiable like all of the above; see lucid/autograd.h) ----
+
+// Training batch norm: normalizes with the batch's statistics per channel of (N,C,H,W) and, when
+// running_mean/running_var are defined, updates them as torch does:
+// running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance.
+Tensor batch_norm_train(const Tensor& x, Tensor& running_mean, Tensor& running_var, const Tensor& weight,
+                        const Tensor& bias, float momentum, float eps);
+Tensor log_softmax(const Tensor& x, int64_t axis = -1);
+// Cross entropy of logits (N,C) against class indices (I64, N), averaged over the batch, with
+// label smoothing s as torch's CrossEntropyLoss(label_smoothing=s). Returns a one-element tensor.
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels, float label_smoothing = 0.0f);
+// Elementwise product of two tensors of one shape.
+Tensor mul(const Tensor& a, const Tensor& b);
+
 // Output size of a convolution or pooling window along one axis (throws when it would be < 1).
 int64_t window_output_size(const char* op, int64_t in, int64_t kernel, int64_t stride,
                            int64_t padding, int64_t dilation);

@@ -8,6 +8,14 @@
 
 namespace lucid {
 
+// Everything a Generator's future draws depend on: saved in training checkpoints so that a
+// resumed run draws what the uninterrupted one would have.
+struct GeneratorState {
+  uint64_t seed = 0;
+  uint64_t draws = 0;
+  bool operator==(const GeneratorState&) const = default;
+};
+
 class Generator {
  public:
   explicit Generator(uint64_t seed = 0) : seed_(seed) {}
@@ -15,6 +23,12 @@ class Generator {
   void uniform_(Tensor& t, float low, float high);
   // Keeps each value with probability 1 - p, scaled by 1 / (1 - p); zeroes the rest (dropout).
   void dropout_mask_(Tensor& mask, float p);
+
+  GeneratorState state() const { return {seed_, draws_}; }
+  void set_state(const GeneratorState& state) {
+    seed_ = state.seed;
+    draws_ = state.draws;
+  }
 
  private:
   uint64_t seed_;

@@ -12,8 +12,14 @@
 
 namespace lucid {
 
-// F32 is what the ops compute in; F16/BF16 arrive in weight files; I64 holds BN's step counter.
-enum class DType : uint8_t { F32, F16, BF16, I64 };
+namespace autograd {
+class Node;
+struct Meta;
+}  // namespace autograd
+
+// F32 is what the ops compute in; F16/BF16 arrive in weight files; I64 holds BN's step counter
+// and class labels; F64 exists for the reference kernels' gradient checks (double precision).
+enum class DType : uint8_t { F32, F16, BF16, I64, F64 };
 size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);
 
@@ -67,14 +73,14 @@ class Tensor {
   DType dtype() const;
   Device device() const;
 
-  // Typed access (float: F32, int64_t: I64, uint16_t: F16 or BF16); throws ValueError on a mismatch.
+  // Typed access (float: F32, double: F64, int64_t: I64, uint16_t: F16 or BF16); throws ValueError on a mismatch.
   template <class T> T* data();
   template <class T> const T* data() const;
   void* raw_data() const;
 
-  // A tensor of another shape with the same elements, sharing storage.
+  // A tensor of another shape with the same elements, sharing storage (differentiable).
   Tensor reshape(const Shape& shape) const;
-  Tensor clone() const;
+  Tensor clone() const;  // a copy of the values, without history
   // Copies values from src (same shape; F16/BF16 sources are converted to this tensor's F32).
   void copy_from(const Tensor& src);
   std::vector<float> to_vector() const;  // F32 only
@@ -84,11 +90,30 @@ class Tensor {
   // Whether two handles refer to the same tensor.
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
 
+  // ---- Autograd (lucid/autograd.h) ----
+  bool requires_grad() const;
+  // Marks a leaf (a parameter, an input) so backward accumulates its gradient into grad(). F32 only.
+  Tensor& set_requires_grad(bool on = true);
+  // The gradient accumulated by backward passes; undefined until one reaches this tensor.
+  Tensor grad() const;
+  void set_grad(const Tensor& grad);  // an undefined tensor clears it (zero_grad)
+  // The op that made this tensor (null for leaves and for tensors made without grad).
+  std::shared_ptr<autograd::Node> grad_fn() const;
+  void set_grad_fn(std::shared_ptr<autograd::Node> node);  // for op front ends: marks requires_grad
+  // The same storage without history: what an op saves for its backward, or what a caller
+  // keeps when the graph should go.
+  Tensor detach() const;
+  // Reverse pass from this one-element tensor (a loss), seeded with 1; or from any tensor with
+  // the gradient of its output. Frees the graph's edges as it goes (call once per forward).
+  void backward() const;
+  void backward(const Tensor& grad_output) const;
+
  private:
   struct Impl {
     std::shared_ptr<Storage> storage;
     Shape shape;
     DType dtype;
+    std::shared_ptr<autograd::Meta> autograd;  // null until a gradient or grad_fn is set
   };
   explicit Tensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   const Impl& impl(const char* what) const;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "autograd/record.h"
 #include "lucid/error.h"
 
 namespace lucid {
@@ -16,6 +17,7 @@ size_t dtype_size(DType dtype) {
     case DType::F16: return 2;
     case DType::BF16: return 2;
     case DType::I64: return 8;
+    case DType::F64: return 8;
   }
   throw ValueError("dtype", cat("unknown dtype ", static_cast<int>(dtype)));
 }
@@ -26,6 +28,7 @@ const char* dtype_name(DType dtype) {
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
     case DType::I64: return "I64";
+    case DType::F64: return "F64";
   }
   return "?";
 }
@@ -100,7 +103,7 @@ Storage::~Storage() {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   size_t bytes = static_cast<size_t>(lucid::numel(shape)) * dtype_size(dtype);
-  return Tensor(std::make_shared<Impl>(Impl{Storage::allocate(bytes, device), shape, dtype}));
+  return Tensor(std::make_shared<Impl>(Impl{Storage::allocate(bytes, device), shape, dtype, nullptr}));
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
@@ -145,6 +148,7 @@ int64_t Tensor::size(int64_t axis) const {
 template <class T>
 static constexpr DType dtype_of() {
   if constexpr (std::is_same_v<T, float>) return DType::F32;
+  else if constexpr (std::is_same_v<T, double>) return DType::F64;
   else if constexpr (std::is_same_v<T, int64_t>) return DType::I64;
   else return DType::BF16;  // uint16_t views F16 and BF16 alike
 }
@@ -166,6 +170,8 @@ template float* Tensor::data<float>();
 template const float* Tensor::data<float>() const;
 template int64_t* Tensor::data<int64_t>();
 template const int64_t* Tensor::data<int64_t>() const;
+template double* Tensor::data<double>();
+template const double* Tensor::data<double>() const;
 template uint16_t* Tensor::data<uint16_t>();
 template const uint16_t* Tensor::data<uint16_t>() const;
 
@@ -178,7 +184,9 @@ void Tensor::release() {
 Tensor Tensor::reshape(const Shape& new_shape) const {
   if (lucid::numel(new_shape) != numel())
     throw ShapeError("reshape", cat("cannot view ", to_string(shape()), " as ", to_string(new_shape)));
-  return Tensor(std::make_shared<Impl>(Impl{impl_->storage, new_shape, impl_->dtype}));
+  Tensor view(std::make_shared<Impl>(Impl{impl_->storage, new_shape, impl_->dtype, nullptr}));
+  autograd::detail::record_reshape(*this, view);
+  return view;
 }
 
 Tensor Tensor::clone() const {

@@ -99,8 +99,29 @@ std::vector<std::string> preset_names() {
   return names;
 }
 
+Image to_gray(const Image& image) {
+  check_image("to_gray", image);
+  Image out = image;
+  for (size_t i = 0; i < out.pixels.size(); i += 3) {
+    const uint8_t* rgb = &image.pixels[i];
+    // Pillow's Convert.c: L24(rgb) >> 16.
+    const auto l = uint8_t((rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16);
+    out.pixels[i] = out.pixels[i + 1] = out.pixels[i + 2] = l;
+  }
+  return out;
+}
+
 Tensor preprocess(const Image& image, const Preprocess& p) {
-  return to_tensor(center_crop(resize_shorter(image, p.resize, p.interpolation), p.crop, p.crop), p.mean, p.std);
+  if (p.channels != 1 && p.channels != 3)
+    throw ValueError("preprocess", cat("images have 1 or 3 channels, not ", p.channels));
+  Image gray_image;
+  if (p.channels == 1) gray_image = to_gray(image);
+  const Image& source = p.channels == 1 ? gray_image : image;
+  Tensor rgb = to_tensor(center_crop(resize_shorter(source, p.resize, p.interpolation), p.crop, p.crop), p.mean, p.std);
+  if (p.channels == 3) return rgb;
+  Tensor gray = Tensor::empty({1, p.crop, p.crop});
+  std::copy_n(rgb.data<float>(), gray.numel(), gray.data<float>());
+  return gray;
 }
 
 }  // namespace lucid::data

@@ -9,13 +9,20 @@
 
 namespace lucid::models {
 
+// A training checkpoint (train/checkpoint.h) keeps the model under "model."; the optimizer and
+// EMA tensors beside it are not weights.
+static std::string checkpoint_model_key(const std::string& key) {
+  return key.rfind("model.", 0) == 0 ? key.substr(6) : std::string();
+}
+
 std::shared_ptr<const io::TensorSource> open_weights(const std::string& path) {
-  std::shared_ptr<const io::TensorSource> file;
   if (io::is_torch_checkpoint(path))
-    file = io::open_torch_checkpoint(path);
-  else
-    file = std::make_shared<io::SafetensorsSource>(io::SafetensorsFile::open(path));
-  return std::make_shared<io::RenamedSource>(file, io::torchvision_key);
+    return std::make_shared<io::RenamedSource>(io::open_torch_checkpoint(path), io::torchvision_key);
+  io::SafetensorsFile file = io::SafetensorsFile::open(path);
+  const auto& meta = file.metadata();
+  const bool training_state = meta.count("format") && meta.at("format") == "lucid.training_state";
+  auto source = std::make_shared<io::SafetensorsSource>(std::move(file));
+  return std::make_shared<io::RenamedSource>(source, training_state ? checkpoint_model_key : io::torchvision_key);
 }
 
 static bool is_head(const std::string& key) { return key.rfind("fc.", 0) == 0; }

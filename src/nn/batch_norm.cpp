@@ -12,11 +12,12 @@ BatchNorm2d::BatchNorm2d(int64_t channels, float eps, float momentum) : eps_(eps
   num_batches_tracked = add_buffer("num_batches_tracked", Tensor::zeros({}, DType::I64));
 }
 
+// Training mode normalizes with the batch's statistics and folds them into the running ones.
 Tensor BatchNorm2d::forward(const Tensor& x) {
-  if (is_training())
-    throw UnsupportedError("BatchNorm2d", "training-mode batch statistics come with the training "
-                                          "engine; call eval() for inference");
-  return ops::batch_norm(x, running_mean, running_var, weight, bias, eps_);
+  if (!is_training()) return ops::batch_norm(x, running_mean, running_var, weight, bias, eps_);
+  Tensor y = ops::batch_norm_train(x, running_mean, running_var, weight, bias, momentum_, eps_);
+  num_batches_tracked.data<int64_t>()[0] += 1;
+  return y;
 }
 
 }  // namespace lucid::nn

@@ -17,16 +17,12 @@ Dropout::Dropout(float p, uint64_t seed) : p_(p), generator_(seed) {
   if (!(p >= 0.0f && p < 1.0f)) throw ValueError("Dropout", cat("probability ", p, " must be in [0, 1)"));
 }
 
+// The mask (0 or 1/(1-p)) multiplies through ops::mul, so the gradient is masked the same way.
 Tensor Dropout::forward(const Tensor& x) {
   if (!is_training() || p_ == 0.0f) return x;
-  Tensor mask = Tensor::empty(x.shape());
+  Tensor mask = Tensor::empty(x.shape(), DType::F32, x.device());
   generator_.dropout_mask_(mask, p_);
-  Tensor y = Tensor::empty(x.shape());
-  const float* in = x.data<float>();
-  const float* m = mask.data<float>();
-  float* out = y.data<float>();
-  for (int64_t i = 0; i < x.numel(); ++i) out[i] = in[i] * m[i];
-  return y;
+  return ops::mul(x, mask);
 }
 
 Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {

@@ -43,6 +43,7 @@ void Module::replace(const std::string& name, std::shared_ptr<Module> child) {
 
 Tensor Module::add_parameter(const std::string& name, Tensor tensor) {
   check_new_name(name);
+  tensor.set_requires_grad();  // as in torch: parameters are what training differentiates
   parameters_.emplace_back(name, tensor);
   return tensor;
 }

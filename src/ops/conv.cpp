@@ -1,9 +1,43 @@
 #include "backend/kernels.h"
+#include "lucid/autograd.h"
 #include "lucid/error.h"
 #include "lucid/ops.h"
 #include "ops/check.h"
 
 namespace lucid::ops {
+namespace {
+
+// inputs: {x, weight, bias}. x is saved only when dweight or dbias is wanted, weight only when
+// dx is: a frozen layer keeps no activation alive.
+struct ConvBackward : autograd::Node {
+  Tensor x, weight;
+  Shape x_shape, weight_shape;
+  Conv2dOptions options;
+  const char* name() const override { return "ConvBackward"; }
+  std::vector<Tensor> backward(const Tensor& dy) override {
+    auto wanted = [&](size_t i) { return inputs[i].defined() && inputs[i].requires_grad(); };
+    const backend::Kernels& kernels = backend::kernels_for(dy.device());
+    // An empty batch gives zero weight gradients (the kernels are not called with no work).
+    const bool empty = dy.numel() == 0;
+    auto make = [&](const Shape& shape) { return empty ? Tensor::zeros(shape, DType::F32, dy.device())
+                                                       : Tensor::empty(shape, DType::F32, dy.device()); };
+    Tensor dx, dweight, dbias;
+    if (wanted(0)) {
+      dx = make(x_shape);
+      if (!empty) kernels.conv2d_backward_data(dy, weight, options, dx);
+    }
+    if (wanted(1) || wanted(2)) {
+      // dbias comes with dweight from one pass over dy; a frozen weight's dweight is dropped.
+      dweight = make(weight_shape);
+      if (wanted(2)) dbias = make({weight_shape[0]});
+      if (!empty) kernels.conv2d_backward_weights(x, dy, options, dweight, dbias);
+      if (!wanted(1)) dweight = Tensor();
+    }
+    return {dx, dweight, dbias};
+  }
+};
+
+}  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& options) {
   constexpr const char* op = "conv2d";
@@ -39,6 +73,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                                   options.dilation[1]);
   Tensor y = Tensor::empty({x.size(0), out_channels, oh, ow}, DType::F32, x.device());
   if (y.numel() > 0) backend::kernels_for(x.device()).conv2d(x, weight, bias, options, y);
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    auto node = std::make_shared<ConvBackward>();
+    if (weight.requires_grad() || (bias.defined() && bias.requires_grad())) node->x = x.detach();
+    if (x.requires_grad()) node->weight = weight.detach();
+    node->x_shape = x.shape(), node->weight_shape = weight.shape(), node->options = options;
+    autograd::record(y, std::move(node), {x, weight, bias});
+  }
   return y;
 }
 

@@ -1,9 +1,35 @@
 #include "backend/kernels.h"
+#include "lucid/autograd.h"
 #include "lucid/error.h"
 #include "lucid/ops.h"
 #include "ops/check.h"
 
 namespace lucid::ops {
+namespace {
+
+// Saves the input: the backward finds each window's maximum again.
+struct MaxPool2dBackward : autograd::Node {
+  Tensor x;
+  Pool2dOptions options;
+  const char* name() const override { return "MaxPool2dBackward"; }
+  std::vector<Tensor> backward(const Tensor& dy) override {
+    Tensor dx = Tensor::empty(x.shape(), DType::F32, x.device());
+    if (dx.numel() > 0) backend::kernels_for(dy.device()).max_pool2d_backward(x, dy, options, dx);
+    return {dx};
+  }
+};
+
+struct AdaptiveAvgPool2dBackward : autograd::Node {
+  Shape input_shape;
+  const char* name() const override { return "AdaptiveAvgPool2dBackward"; }
+  std::vector<Tensor> backward(const Tensor& dy) override {
+    Tensor dx = Tensor::empty(input_shape, DType::F32, dy.device());
+    if (dx.numel() > 0) backend::kernels_for(dy.device()).adaptive_avg_pool2d_backward(dy, dx);
+    return {dx};
+  }
+};
+
+}  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
   constexpr const char* op = "max_pool2d";
@@ -23,6 +49,11 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& options) {
   int64_t ow = window_output_size(op, x.size(3), options.kernel[1], options.stride[1], options.padding[1], 1);
   Tensor y = Tensor::empty({x.size(0), x.size(1), oh, ow}, DType::F32, x.device());
   if (y.numel() > 0) backend::kernels_for(x.device()).max_pool2d(x, options, y);
+  if (autograd::needs_grad({&x})) {
+    auto node = std::make_shared<MaxPool2dBackward>();
+    node->x = x.detach(), node->options = options;
+    autograd::record(y, std::move(node), {x});
+  }
   return y;
 }
 
@@ -36,6 +67,11 @@ Tensor adaptive_avg_pool2d(const Tensor& x, Pair output_size) {
 
   Tensor y = Tensor::empty({x.size(0), x.size(1), output_size[0], output_size[1]}, DType::F32, x.device());
   if (y.numel() > 0) backend::kernels_for(x.device()).adaptive_avg_pool2d(x, y);
+  if (autograd::needs_grad({&x})) {
+    auto node = std::make_shared<AdaptiveAvgPool2dBackward>();
+    node->input_shape = x.shape();
+    autograd::record(y, std::move(node), {x});
+  }
   return y;
 }
 

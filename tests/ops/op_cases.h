@@ -14,7 +14,9 @@
 namespace lucid::testing {
 
 struct OpCase {
-  // conv2d, batch_norm, relu, max_pool2d, adaptive_avg_pool2d, linear, add, flatten, softmax
+  // conv2d, batch_norm, relu, max_pool2d, adaptive_avg_pool2d, linear, add, flatten, softmax;
+  // training ops: batch_norm_train, log_softmax, cross_entropy (inputs: logits; labels drawn by
+  // the test), mul
   std::string op;
   // conv2d/linear: x, weight (and bias when `bias`); add: a, b; others: x. batch_norm makes its
   // per-channel statistics from x's channel count, with weight and bias when `bias`.
@@ -26,6 +28,7 @@ struct OpCase {
   ops::Pair output_size{1, 1};  // adaptive_avg_pool2d
   int64_t axis = -1;            // softmax axis, flatten start axis
   float scale = 1.0f;           // inputs are uniform in [-scale, scale]
+  float smoothing = 0.0f;       // cross_entropy's label smoothing
 
   // A gtest-safe name: op_shape_w_shape_options.
   std::string name() const {
@@ -41,6 +44,7 @@ struct OpCase {
     if (op == "softmax" || op == "flatten") text += "_axis" + std::string(axis < 0 ? "m" : "") + std::to_string(std::abs(axis));
     if (scale != 1.0f) text += "_scale" + std::to_string(int(scale));
     if (bias) text += "_bias";
+    if (smoothing != 0.0f) text += "_smooth" + std::to_string(int(smoothing * 100));
     return text;
   }
 };
@@ -153,6 +157,39 @@ inline std::vector<OpCase> op_cases() {
       unary("softmax", {4, 3}, {4, 3}, 0),
       unary("softmax", {2, 5, 3}, {2, 5, 3}, 1, 50.0f),
       unary("softmax", {1, 1}, {1, 1}),
+  };
+}
+
+// The gradient-check table: every differentiable op, small enough that finite differences
+// (two forwards per input element, in double) stay fast, and covering each option a backward
+// must honour (groups, stride, padding, dilation, bias, window overlap, uneven adaptive cells).
+inline std::vector<OpCase> grad_cases() {
+  using P = ops::Pair;
+  return {
+      conv({2, 8, 5, 5}, {8, 2, 3, 3}, {2, 8, 5, 5}, {.padding = {1, 1}, .groups = 4}),
+      conv({2, 8, 6, 6}, {8, 2, 3, 3}, {2, 8, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}, .groups = 4}),
+      conv({2, 4, 7, 7}, {6, 4, 3, 3}, {2, 6, 4, 4}, {.stride = {2, 2}, .padding = {1, 1}}, true),
+      conv({1, 3, 9, 9}, {4, 3, 7, 7}, {1, 4, 5, 5}, {.stride = {2, 2}, .padding = {3, 3}}),
+      conv({2, 6, 4, 4}, {6, 6, 1, 1}, {2, 6, 4, 4}, {}, true),
+      conv({2, 8, 4, 4}, {4, 8, 1, 1}, {2, 4, 2, 2}, {.stride = {2, 2}}),
+      conv({2, 4, 6, 5}, {8, 1, 3, 3}, {2, 8, 6, 5}, {.padding = {2, 2}, .dilation = {2, 2}, .groups = 4}),
+      unary("batch_norm_train", {4, 3, 3, 3}, {4, 3, 3, 3}, -1, 1.0f, true),
+      unary("batch_norm_train", {3, 4, 2, 2}, {3, 4, 2, 2}),
+      unary("batch_norm_train", {5, 2, 1, 1}, {5, 2, 1, 1}, -1, 3.0f, true),
+      unary("relu", {2, 3, 4, 4}, {2, 3, 4, 4}),
+      pool({2, 3, 7, 7}, {2, 3, 4, 4}, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}),
+      pool({1, 2, 6, 6}, {1, 2, 3, 3}, {.kernel = {2, 2}, .stride = {2, 2}}),
+      adaptive({2, 3, 5, 5}, P{1, 1}),
+      adaptive({1, 2, 7, 5}, P{3, 2}),
+      linear({3, 8}, {5, 8}, true),
+      linear({2, 6}, {4, 6}, false),
+      unary("log_softmax", {3, 7}, {3, 7}, -1, 3.0f),
+      unary("log_softmax", {2, 4, 3}, {2, 4, 3}, 1),
+      {.op = "cross_entropy", .inputs = {{6, 5}}, .out = {}, .scale = 2.0f},
+      {.op = "cross_entropy", .inputs = {{6, 5}}, .out = {}, .scale = 2.0f, .smoothing = 0.1f},
+      {.op = "add", .inputs = {{2, 3, 4, 4}, {2, 3, 4, 4}}, .out = {2, 3, 4, 4}},
+      {.op = "mul", .inputs = {{2, 3, 4}, {2, 3, 4}}, .out = {2, 3, 4}},
+      unary("flatten", {2, 3, 2, 2}, {2, 12}, 1),
   };
 }
 

@@ -30,13 +30,17 @@ struct Preprocess {
   Interpolation interpolation = Interpolation::Bilinear;
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+  int64_t channels = 3;  // 1: grayscale models (PIL's convert("L") first; mean[0], std[0])
 };
 
 // tv_v1 (256 -> 224 bilinear), tv_v2 (232 -> 224 bilinear), timm_gluon (256 -> 224 bicubic),
 // timm_wsl (256 -> 224 bilinear). Throws ValueError listing the names for an unknown one.
 Preprocess preset(const std::string& name);
 std::vector<std::string> preset_names();
-// resize_shorter -> center_crop -> to_tensor: (3, crop, crop).
+// PIL's convert("L") (ITU-R 601-2 luma, its fixed-point rounding), kept as RGB with three equal
+// channels so the RGB resampling applies unchanged.
+Image to_gray(const Image& image);
+// [to_gray ->] resize_shorter -> center_crop -> to_tensor: (channels, crop, crop).
 Tensor preprocess(const Image& image, const Preprocess& p);
 
 }  // namespace lucid::data

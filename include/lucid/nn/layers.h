@@ -118,6 +118,7 @@ class Dropout : public Module {
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Dropout"; }
   float p() const { return p_; }
+  Generator& generator() { return generator_; }  // its state goes into training checkpoints
 
  private:
   float p_;

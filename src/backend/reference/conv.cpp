@@ -1,10 +1,13 @@
+// Direct convolution, F32 or F64, accumulating in double.
 #include "backend/reference/reference.h"
 
 namespace lucid::backend::reference {
+namespace {
 
 // x (N,C,H,W), weight (OC,C/G,KH,KW) -> y (N,OC,OH,OW); out-of-range taps read zero padding.
-void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops::Conv2dOptions& options,
-            Tensor& y) {
+template <class T>
+void conv2d_typed(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops::Conv2dOptions& options,
+                  Tensor& y) {
   const int64_t n_batch = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   const int64_t oc = y.size(1), oh = y.size(2), ow = y.size(3);
   const int64_t kh = weight.size(2), kw = weight.size(3);
@@ -12,10 +15,10 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops
   const auto [sh, sw] = options.stride;
   const auto [ph, pw] = options.padding;
   const auto [dh, dw] = options.dilation;
-  const float* xp = x.data<float>();
-  const float* wp = weight.data<float>();
-  const float* bp = bias.defined() ? bias.data<float>() : nullptr;
-  float* yp = y.data<float>();
+  const T* xp = x.data<T>();
+  const T* wp = weight.data<T>();
+  const T* bp = bias.defined() ? bias.data<T>() : nullptr;
+  T* yp = y.data<T>();
 
   for (int64_t n = 0; n < n_batch; ++n)
     for (int64_t o = 0; o < oc; ++o) {
@@ -34,9 +37,19 @@ void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops
                        wp[((o * cg + ci) * kh + a) * kw + b];
               }
             }
-          yp[((n * oc + o) * oh + i) * ow + j] = float(acc);
+          yp[((n * oc + o) * oh + i) * ow + j] = T(acc);
         }
     }
+}
+
+}  // namespace
+
+void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops::Conv2dOptions& options,
+            Tensor& y) {
+  if (x.dtype() == DType::F64)
+    conv2d_typed<double>(x, weight, bias, options, y);
+  else
+    conv2d_typed<float>(x, weight, bias, options, y);
 }
 
 }  // namespace lucid::backend::reference
