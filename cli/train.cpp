@@ -64,6 +64,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--weights", c->weights, "Initial weights; a head of another size is replaced");
   cmd->add_flag("--freeze-backbone", c->freeze_backbone, "Train only the classifier");
   cmd->add_flag("!--no-augment", c->augment, "No random crop / flip of the training images");
+  cmd->add_option("--pad", c->pad, "IDX data: padding of the random crop (0: flips only)")->capture_default_str();
   cmd->add_option("--image-size", c->image_size, "Image folders: side of the training crop (default 224)");
   cmd->add_option("--workers", c->workers, "Data loading threads")->capture_default_str();
   cmd->add_option("--threads", c->threads, "Compute threads (0: all cores)")->capture_default_str();
@@ -72,6 +73,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--limit-test", c->limit_test, "Use only the first N test images");
   cmd->add_option("--out", c->out, "Folder for metrics.jsonl, last.safetensors, best.safetensors")
       ->capture_default_str();
+  cmd->add_option("--stop-after", c->stop_after, "Stop after N epochs of the schedule (continue with --resume)");
   cmd->add_flag("--resume", c->resume, "Continue the run in --out from its last checkpoint");
   cmd->callback([c] { run(*c); });
 }

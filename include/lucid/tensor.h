@@ -41,6 +41,10 @@ class Storage {
  public:
   static std::shared_ptr<Storage> allocate(size_t bytes, Device device);
   ~Storage();
+  // Training frees and reallocates the same activation sizes every step; with a limit > 0, freed
+  // large buffers (up to `bytes` in all) are kept for reuse instead of being returned to the
+  // system, which would fault and zero their pages again. 0 (the default) returns them at once.
+  static void set_cache_limit(size_t bytes);
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 

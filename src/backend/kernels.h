@@ -48,7 +48,8 @@ struct Kernels {
   // batch variance (C). weight and bias may be undefined (scale 1, shift 0).
   void (*batch_norm_train)(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
                            Tensor& mean, Tensor& var);
-  // Backward of batch_norm_train given its batch mean and biased var; dweight/dbias may be undefined.
+  // Backward of batch_norm_train given its batch mean and biased var; dx, dweight, dbias may each be
+  // undefined (not wanted).
   void (*batch_norm_backward)(const Tensor& x, const Tensor& dy, const Tensor& mean, const Tensor& var,
                               const Tensor& weight, float eps, Tensor& dx, Tensor& dweight, Tensor& dbias);
   void (*relu_backward)(const Tensor& y, const Tensor& dy, Tensor& dx);  // y: relu's output

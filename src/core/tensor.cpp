@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <unordered_map>
 
 #include "autograd/record.h"
 #include "lucid/error.h"
@@ -78,13 +80,54 @@ Shape parse_shape(const std::string& text) {
 // pages are not touched, hence not resident, until written.
 constexpr size_t kMapFrom = size_t(1) << 20;
 
+// Freed mappings kept for reuse, by exact size (a training step asks for the same sizes again).
+struct MappingCache {
+  std::mutex mutex;
+  std::unordered_multimap<size_t, void*> free;
+  size_t held = 0, limit = 0;
+
+  void* take(size_t bytes) {
+    std::lock_guard lock(mutex);
+    auto it = free.find(bytes);
+    if (it == free.end()) return nullptr;
+    void* data = it->second;
+    free.erase(it);
+    held -= bytes;
+    return data;
+  }
+  bool keep(void* data, size_t bytes) {
+    std::lock_guard lock(mutex);
+    if (held + bytes > limit) return false;
+    free.emplace(bytes, data);
+    held += bytes;
+    return true;
+  }
+  void set_limit(size_t bytes) {
+    std::lock_guard lock(mutex);
+    limit = bytes;
+    for (auto it = free.begin(); held > limit && it != free.end();) {
+      munmap(it->second, it->first);
+      held -= it->first;
+      it = free.erase(it);
+    }
+  }
+};
+
+MappingCache& mapping_cache() {
+  static auto* cache = new MappingCache;  // never destroyed: static tensors may be freed after it
+  return *cache;
+}
+
+void Storage::set_cache_limit(size_t bytes) { mapping_cache().set_limit(bytes); }
+
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
   if (device.type != DeviceType::CPU)
     throw UnsupportedError("storage", cat("device ", to_string(device), " is not built in"));
   constexpr size_t kAlign = 64;  // a cache line and an AVX-512 register
   void* data = nullptr;
   if (bytes >= kMapFrom) {
-    data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    data = mapping_cache().take(bytes);
+    if (!data) data = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (data == MAP_FAILED) data = nullptr;
   } else {
     size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
@@ -95,9 +138,9 @@ std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
 }
 
 Storage::~Storage() {
-  if (bytes_ >= kMapFrom)
-    munmap(data_, bytes_);
-  else
+  if (bytes_ >= kMapFrom) {
+    if (!mapping_cache().keep(data_, bytes_)) munmap(data_, bytes_);
+  } else
     std::free(data_);
 }
 

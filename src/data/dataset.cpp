@@ -15,8 +15,9 @@ const IdxSet kIdxSets[] = {
     {"fashion-mnist",
      {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
      0.2860f,
-     0.3530f},
-    {"mnist", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, 0.1307f, 0.3081f},
+     0.3530f,
+     0.5f},
+    {"mnist", {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, 0.1307f, 0.3081f, 0.0f},
 };
 
 }  // namespace
@@ -24,7 +25,8 @@ const IdxSet kIdxSets[] = {
 void check_transform(const Transform& t, int64_t channels) {
   if (t.size <= 0 || t.size > (int64_t{1} << 16)) throw ValueError("transform", cat("size must be 1 to 65536, got ", t.size));
   if (t.pad < 0 || t.pad > 4096) throw ValueError("transform", cat("pad must be 0 to 4096, got ", t.pad));
-  if (!(t.flip >= 0.0f && t.flip <= 1.0f)) throw ValueError("transform", cat("flip must be a probability, got ", t.flip));
+  if (t.flip && !(*t.flip >= 0.0f && *t.flip <= 1.0f))
+    throw ValueError("transform", cat("flip must be a probability, got ", *t.flip));
   if (!(t.scale[0] > 0 && t.scale[0] <= t.scale[1]) || !(t.ratio[0] > 0 && t.ratio[0] <= t.ratio[1]))
     throw ValueError("transform", cat("scale and ratio must be ranges 0 < low <= high, got scale (", t.scale[0], ", ",
                                       t.scale[1], ") ratio (", t.ratio[0], ", ", t.ratio[1], ")"));

@@ -19,6 +19,10 @@ class IdxDataset final : public Dataset {
   int64_t size() const override { return images_.shape[0]; }
   std::vector<std::string> class_names() const override { return classes_; }
   Shape sample_shape() const override { return {1, images_.shape[1], images_.shape[2]}; }
+  Preprocess eval_preprocess() const override {
+    return {.resize = images_.shape[1], .crop = images_.shape[1], .interpolation = Interpolation::Bilinear,
+            .mean = {transform_.mean[0], 0, 0}, .std = {transform_.std[0], 1, 1}, .channels = 1};
+  }
 
   Sample get(int64_t index, uint64_t seed) const override {
     if (index < 0 || index >= size())
@@ -31,7 +35,7 @@ class IdxDataset final : public Dataset {
         int64_t top = rng.below(2 * transform_.pad + 1);  // torchvision draws the row first
         image = padded_crop(image, transform_.pad, top, rng.below(2 * transform_.pad + 1));
       }
-      if (rng.uniform() < transform_.flip) image = hflip(image);
+      if (rng.uniform() < *transform_.flip) image = hflip(image);
     }
     normalize_(image, transform_.mean, transform_.std);
     return {image, labels_.values[size_t(index)]};
@@ -60,6 +64,7 @@ std::shared_ptr<const Dataset> open_idx(const IdxSet& set, const std::string& fo
   Transform checked = transform;
   if (checked.mean.empty()) checked.mean = {set.mean};
   if (checked.std.empty()) checked.std = {set.std};
+  if (!checked.flip) checked.flip = set.flip;
   check_transform(checked, 1);
   std::string prefix = split == Split::Train ? "train" : "t10k";
   std::string images_path = find_file(folder, prefix + "-images-idx3-ubyte");

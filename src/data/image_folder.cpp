@@ -29,6 +29,11 @@ class ImageFolder final : public Dataset {
   int64_t size() const override { return static_cast<int64_t>(samples_.size()); }
   std::vector<std::string> class_names() const override { return classes_; }
   Shape sample_shape() const override { return {3, transform_.size, transform_.size}; }
+  Preprocess eval_preprocess() const override {
+    const Transform& t = transform_;
+    return {.resize = t.size * 256 / 224, .crop = t.size, .interpolation = t.interpolation,
+            .mean = {t.mean[0], t.mean[1], t.mean[2]}, .std = {t.std[0], t.std[1], t.std[2]}, .channels = 3};
+  }
 
   Sample get(int64_t index, uint64_t seed) const override {
     if (index < 0 || index >= size())
@@ -39,7 +44,7 @@ class ImageFolder final : public Dataset {
       Rng rng(seed);
       CropBox box = random_resized_crop_box(image.width, image.height, t.scale, t.ratio, rng);
       image = resize(crop(image, box), t.size, t.size, t.interpolation);
-      if (rng.uniform() < t.flip) image = hflip(image);
+      if (rng.uniform() < *t.flip) image = hflip(image);
     } else {
       image = center_crop(resize_shorter(image, t.size * 256 / 224, t.interpolation), t.size, t.size);
     }
@@ -115,6 +120,7 @@ std::shared_ptr<const Dataset> open_image_folder(const std::string& root, Split 
   Transform checked = transform;
   if (checked.mean.empty()) checked.mean = {0.485f, 0.456f, 0.406f};
   if (checked.std.empty()) checked.std = {0.229f, 0.224f, 0.225f};
+  if (!checked.flip) checked.flip = 0.5f;
   check_transform(checked, 3);
   try {
     fs::path folder = split_folder(root, split);

@@ -136,7 +136,12 @@ void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
   epoch_.reset();  // joins the previous epoch's workers first
   epoch_ = std::make_unique<Epoch>(*dataset_, options_, epoch, first_batch, batches);
   int64_t workers = std::min(options_.workers, batches - first_batch);
-  for (int64_t w = 0; w < workers; ++w) epoch_->threads.emplace_back([e = epoch_.get()] { e->run(); });
+  try {
+    for (int64_t w = 0; w < workers; ++w) epoch_->threads.emplace_back([e = epoch_.get()] { e->run(); });
+  } catch (...) {
+    epoch_.reset();  // a partly staffed epoch could leave next() waiting for a batch no one makes
+    throw;
+  }
 }
 
 bool DataLoader::next(Batch& out) {

@@ -26,6 +26,8 @@ const std::vector<ModelEntry>& model_entries() {
       {"resnet_152", Bottleneck, {3, 8, 36, 3}, 1, 64},
       {"wide_resnet_50_2", Bottleneck, {3, 4, 6, 3}, 1, 128},
       {"wide_resnet_101_2", Bottleneck, {3, 4, 23, 3}, 1, 128},
+      // Small images (Fashion-MNIST, CIFAR): one block per stage.
+      {"resnext_14_8x4d", Bottleneck, {1, 1, 1, 1}, 8, 4},
   };
   return entries;
 }

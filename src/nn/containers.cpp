@@ -1,5 +1,3 @@
-#include <cstring>
-
 #include "lucid/error.h"
 #include "lucid/nn/layers.h"
 

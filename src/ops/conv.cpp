@@ -11,7 +11,6 @@ namespace {
 // dx is: a frozen layer keeps no activation alive.
 struct ConvBackward : autograd::Node {
   Tensor x, weight;
-  Shape x_shape, weight_shape;
   Conv2dOptions options;
   const char* name() const override { return "ConvBackward"; }
   std::vector<Tensor> backward(const Tensor& dy) override {
@@ -19,11 +18,13 @@ struct ConvBackward : autograd::Node {
     const backend::Kernels& kernels = backend::kernels_for(dy.device());
     // An empty batch gives zero weight gradients (the kernels are not called with no work).
     const bool empty = dy.numel() == 0;
-    auto make = [&](const Shape& shape) { return empty ? Tensor::zeros(shape, DType::F32, dy.device())
-                                                       : Tensor::empty(shape, DType::F32, dy.device()); };
+    auto make = [&](const Shape& shape) {
+      return empty ? Tensor::zeros(shape, DType::F32, dy.device()) : Tensor::empty(shape, DType::F32, dy.device());
+    };
+    const Shape& weight_shape = inputs[1].shape();
     Tensor dx, dweight, dbias;
     if (wanted(0)) {
-      dx = make(x_shape);
+      dx = make(inputs[0].shape());
       if (!empty) kernels.conv2d_backward_data(dy, weight, options, dx);
     }
     if (wanted(1) || wanted(2)) {
@@ -77,7 +78,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     auto node = std::make_shared<ConvBackward>();
     if (weight.requires_grad() || (bias.defined() && bias.requires_grad())) node->x = x.detach();
     if (x.requires_grad()) node->weight = weight.detach();
-    node->x_shape = x.shape(), node->weight_shape = weight.shape(), node->options = options;
+    node->options = options;
     autograd::record(y, std::move(node), {x, weight, bias});
   }
   return y;

@@ -11,8 +11,12 @@
 namespace lucid::ops {
 namespace {
 
+// A gradient for input when it wants one: per-channel ones start at zero (an empty batch sums
+// nothing), dx is written whole.
 Tensor grad_for(const Tensor& input, const Shape& shape) {
-  return input.defined() && input.requires_grad() ? Tensor::empty(shape, DType::F32, input.device()) : Tensor();
+  if (!input.defined() || !input.requires_grad()) return Tensor();
+  return shape.size() == 1 ? Tensor::zeros(shape, DType::F32, input.device())
+                           : Tensor::empty(shape, DType::F32, input.device());
 }
 
 // Training mode: mean and var are the batch's (biased) statistics the forward normalized with.
@@ -39,6 +43,7 @@ struct BatchNormEvalBackward : autograd::Node {
     const backend::Kernels& kernels = backend::kernels_for(dy.device());
     Tensor dx = grad_for(inputs[0], dy.shape()), dweight = grad_for(inputs[1], mean.shape()),
            dbias = grad_for(inputs[2], mean.shape());
+    if (dy.numel() == 0) return {dx, dweight, dbias};
     if (dx.defined())
       kernels.batch_norm(dy, Tensor::zeros(mean.shape(), DType::F32, mean.device()), var, weight, Tensor(), eps, dx);
     if (dweight.defined() || dbias.defined()) {
@@ -101,8 +106,9 @@ Tensor batch_norm_train(const Tensor& x, Tensor& running_mean, Tensor& running_v
 
   const backend::Kernels& kernels = backend::kernels_for(x.device());
   Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
-  Tensor mean = Tensor::empty({channels}, DType::F32, x.device()), var = Tensor::empty({channels}, DType::F32, x.device());
-  if (channels > 0) kernels.batch_norm_train(x, weight, bias, eps, y, mean, var);
+  Tensor mean = Tensor::empty({channels}, DType::F32, x.device());
+  Tensor var = Tensor::empty({channels}, DType::F32, x.device());
+  kernels.batch_norm_train(x, weight, bias, eps, y, mean, var);
   // running = (1 - momentum) running + momentum batch, with var made unbiased: var * n / (n - 1).
   if (running_mean.defined()) kernels.axpby(momentum, mean, 1.0f - momentum, running_mean);
   if (running_var.defined())

@@ -105,7 +105,8 @@ Checkpoint Checkpoint::open(const std::string& path) {
     state.epoch = parsed("epoch").get<int64_t>();
     state.global_step = parsed("global_step").get<int64_t>();
     state.schedule = parsed("schedule");
-    for (const auto& [role, g] : parsed("generators").items())
+    nlohmann::json generators = parsed("generators");
+    for (const auto& [role, g] : generators.items())
       state.generators[role] = {g.at("seed").get<uint64_t>(), g.at("draws").get<uint64_t>()};
     state.user = parsed("user");
     std::optional<nlohmann::json> ema;

@@ -15,7 +15,7 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm) {
   std::vector<Tensor> grads;
   for (const Tensor& p : parameters)
     if (Tensor g = p.grad(); g.defined()) grads.push_back(g);
-  double sum = 0.0;  // of squares, in double: torch sums per tensor in float, so ours is the closer norm
+  double sum = 0.0;  // of squares, in double (torch reduces in float: the norms differ by its rounding)
   for (const Tensor& g : grads) sum += backend::kernels_for(g.device()).sum_squares(g);
   const double norm = std::sqrt(sum);
   // torch multiplies by min(coef, 1) in float32 even when that is 1 (a no-op), and by nan for a

@@ -35,6 +35,7 @@ class Prefix : public data::Dataset {
   int64_t size() const override { return n_; }
   std::vector<std::string> class_names() const override { return inner_->class_names(); }
   Shape sample_shape() const override { return inner_->sample_shape(); }
+  data::Preprocess eval_preprocess() const override { return inner_->eval_preprocess(); }
   data::Sample get(int64_t index, uint64_t seed) const override { return inner_->get(index, seed); }
 
  private:
@@ -45,6 +46,7 @@ class Prefix : public data::Dataset {
 std::shared_ptr<const data::Dataset> open_split(const TrainConfig& c, data::Split split, int64_t limit) {
   data::Transform t;
   t.augment = split == data::Split::Train && c.augment;
+  t.pad = c.pad;
   if (c.image_size > 0) t.size = c.image_size;
   auto dataset = data::open_dataset(c.data, split, t);
   if (limit < 0) throw ValueError("train", cat("a data limit must be >= 0, got ", limit));
@@ -176,6 +178,7 @@ EvalResult evaluate(nn::Module& model, data::DataLoader& loader) {
 TrainResult run_training(const TrainConfig& c, const std::function<void(const Progress&)>& progress) {
   check_config(c);
   ops::set_num_threads(c.threads);
+  Storage::set_cache_limit(size_t(1) << 30);  // each step reallocates the last step's activations
   auto train_set = open_split(c, data::Split::Train, c.limit_train);
   auto test_set = open_split(c, data::Split::Test, c.limit_test);
 
@@ -227,10 +230,15 @@ TrainResult run_training(const TrainConfig& c, const std::function<void(const Pr
     if (dropout && checkpoint.state().generators.count("dropout"))
       dropout->generator().set_state(checkpoint.state().generators.at("dropout"));
   }
+  const data::Preprocess p = test_set->eval_preprocess();
+  const nlohmann::json preprocess = {{"resize", p.resize}, {"crop", p.crop}, {"channels", p.channels},
+                                     {"mean", std::vector<float>(p.mean.begin(), p.mean.begin() + p.channels)},
+                                     {"std", std::vector<float>(p.std.begin(), p.std.begin() + p.channels)}};
   double best = -1;
   for (const auto& m : result.epochs) best = std::max(best, m.test_acc);
 
-  for (int64_t epoch = first_epoch; epoch < c.epochs; ++epoch) {
+  const int64_t last_epoch = c.stop_after > 0 ? std::min(c.stop_after, c.epochs) : c.epochs;
+  for (int64_t epoch = first_epoch; epoch < last_epoch; ++epoch) {
     set_train_mode(*model, c.freeze_backbone);
     train_loader.start_epoch(epoch);
     const auto start = Clock::now();
@@ -277,6 +285,7 @@ TrainResult run_training(const TrainConfig& c, const std::function<void(const Pr
                         .generators = {},
                         .user = {{"history", nlohmann::json::array()},
                                  {"classes", train_set->class_names()},
+                                 {"preprocess", preprocess},
                                  {"data", c.data}}};
     if (dropout) state.generators["dropout"] = dropout->generator().state();
     for (const auto& e : result.epochs) state.user["history"].push_back(to_json(e));

@@ -313,6 +313,15 @@ TEST(OpsGrad, FrozenInputsGetNoGradient) {
   EXPECT_EQ(w.grad().to_vector(), (std::vector<float>{31, 42}));
 }
 
+TEST(OpsGrad, BatchNormTrainWithoutRunningStatistics) {
+  // torch's track_running_stats=False: batch statistics only, nothing to update.
+  Tensor x = Tensor::from_vector({4, 1}, {0, 0, 4, 4}).set_requires_grad(), none;
+  Tensor y = ops::batch_norm_train(x, none, none, Tensor(), Tensor(), 0.1f, 0.0f);
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{-1, -1, 1, 1}));  // mean 2, variance 4
+  y.backward(Tensor::full({4, 1}, 1.0f));
+  EXPECT_EQ(x.grad().to_vector(), std::vector<float>(4, 0.0f));  // a shift of x changes nothing
+}
+
 TEST(OpsGrad, ResidualAddSumsBothPaths) {
   // y = relu(x) + x: the gradient reaching x is dy * (x > 0) + dy.
   Tensor x = Tensor::from_vector({4}, {-1, 2, -3, 4}).set_requires_grad();

@@ -58,7 +58,8 @@ TEST(Cli, ListShowsEveryResNeXtWithItsParameterCount) {
             "resnext_101_32x8d    88791336\n"
             "resnext_101_32x16d   194026792\n"
             "resnext_101_32x32d   468530472\n"
-            "resnext_101_64x4d    83455272\n");
+            "resnext_101_64x4d    83455272\n"
+            "resnext_14_8x4d      5985064\n");
 }
 
 TEST(Cli, SummaryTotalsParametersAndMacs) {

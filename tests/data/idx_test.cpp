@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "data/python_reference.h"
+#include "lucid/data/augment.h"
 #include "lucid/data/dataset.h"
 #include "lucid/error.h"
 
@@ -196,6 +199,35 @@ TEST(Idx, MnistFromAFolder) {
   EXPECT_NE(error(Split::Train).find("label 10 at index 2 is outside 0..9"), std::string::npos) << error(Split::Train);
   write_bytes(dir / "train-images-idx3-ubyte", idx_bytes(8, {0, 4, 3}, ""));
   EXPECT_NE(error(Split::Train).find("holds no images"), std::string::npos) << error(Split::Train);
+}
+
+// With pad 2 and flip 1, every sample is the flipped image shifted by one of 5 x 5 offsets, all
+// of which turn up; without padding MNIST's augmentation leaves it as it is (no flip by default).
+TEST(Idx, AugmentedSamplesAreShiftedFlippedImages) {
+  fs::path dir = test_dir();
+  write_bytes(dir / "train-images-idx3-ubyte", idx_bytes(8, {1, 4, 3}, pixels(12)));
+  write_bytes(dir / "train-labels-idx1-ubyte", idx_bytes(8, {1}, std::string(1, 0)));
+  std::string spec = "mnist:" + dir.string();
+  auto plain = open_dataset(spec, Split::Train, {.mean = {0.25f}, .std = {0.5f}});
+  Tensor image = gray_to_tensor(reinterpret_cast<const uint8_t*>(pixels(12).data()), 4, 3);
+  std::vector<std::vector<float>> candidates;
+  for (int64_t top = 0; top <= 4; ++top)
+    for (int64_t left = 0; left <= 4; ++left) {
+      Tensor t = hflip(padded_crop(image, 2, top, left));
+      normalize_(t, {0.25f}, {0.5f});
+      candidates.push_back(t.to_vector());
+    }
+  auto augmented = open_dataset(spec, Split::Train, {.augment = true, .pad = 2, .flip = 1.0f, .mean = {0.25f}, .std = {0.5f}});
+  std::set<size_t> seen;
+  for (uint64_t seed = 0; seed < 400; ++seed) {
+    auto found = std::find(candidates.begin(), candidates.end(), augmented->get(0, seed).image.to_vector());
+    ASSERT_NE(found, candidates.end()) << "seed " << seed;
+    seen.insert(size_t(found - candidates.begin()));
+  }
+  EXPECT_EQ(seen.size(), 25u);
+  auto unchanged = open_dataset(spec, Split::Train, {.augment = true, .pad = 0, .mean = {0.25f}, .std = {0.5f}});
+  for (uint64_t seed = 0; seed < 20; ++seed)
+    EXPECT_EQ(unchanged->get(0, seed).image.to_vector(), plain->get(0, seed).image.to_vector());
 }
 
 TEST(Idx, MissingDatasetsAreNamed) {

@@ -24,6 +24,7 @@ class Numbered final : public Dataset {
   int64_t size() const override { return n_; }
   std::vector<std::string> class_names() const override { return {"even", "odd"}; }
   Shape sample_shape() const override { return {1, 1, 3}; }
+  Preprocess eval_preprocess() const override { return {}; }
   Sample get(int64_t index, uint64_t seed) const override {
     calls++;
     {

@@ -174,17 +174,5 @@ TEST(Layers, ConvChecksItsConfiguration) {
   EXPECT_EQ(conv.macs({1, 16, 5, 5}), 16 * 25 * 2 * 9);
 }
 
-TEST(Layers, TrainingBatchNormIsRefusedClearly) {
-  BatchNorm2d bn(4);
-  try {
-    bn(Tensor::zeros({1, 4, 2, 2}));
-    FAIL();
-  } catch (const UnsupportedError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("eval()"));
-  }
-  bn.eval();
-  EXPECT_EQ(bn(Tensor::zeros({1, 4, 2, 2})).shape(), (Shape{1, 4, 2, 2}));
-}
-
 }  // namespace
 }  // namespace lucid::nn

@@ -62,8 +62,12 @@ inline ::testing::AssertionResult close(const std::vector<float>& got, const nlo
   size_t at = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     double w = want[i].get<double>(), diff = std::abs(got[i] - w);
+    if (std::isnan(diff)) diff = INFINITY;
     scale = std::max(scale, std::abs(w));
-    if (std::isnan(diff) || diff > worst) worst = std::isnan(diff) ? INFINITY : diff, at = i;
+    if (diff > worst) {
+      worst = diff;
+      at = i;
+    }
   }
   if (worst <= rel * scale) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "difference " << worst << " = " << worst / scale << " of the largest value "

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,12 +25,13 @@ struct Sample {
 //  IDX (1, 28, 28):  ToTensor; when augmenting, RandomCrop(padding=pad) and a flip; Normalize.
 //  folders (3, size, size): when augmenting, RandomResizedCrop(size, scale, ratio) and a flip,
 //    else Resize(size * 256 / 224) and CenterCrop(size); ToTensor; Normalize.
-// Flipping digits changes them: MNIST training wants flip = 0.
 struct Transform {
   bool augment = false;
   int64_t size = 224;  // folder images' output side; IDX images keep theirs
   int64_t pad = 4;     // IDX zero padding of the random crop (0: none)
-  float flip = 0.5f;   // horizontal flip probability when augmenting
+  // Horizontal flip probability when augmenting; unset: the data set's own (0.5, and 0 for MNIST,
+  // whose digits a flip would change).
+  std::optional<float> flip{};
   std::array<double, 2> scale{0.08, 1.0};
   std::array<double, 2> ratio{3.0 / 4.0, 4.0 / 3.0};
   Interpolation interpolation = Interpolation::Bilinear;
@@ -45,6 +47,9 @@ class Dataset {
   virtual std::vector<std::string> class_names() const = 0;
   int64_t num_classes() const { return static_cast<int64_t>(class_names().size()); }
   virtual Shape sample_shape() const = 0;  // (C, H, W) of every get()
+  // What turns a photograph into an unaugmented sample: recorded in training checkpoints so that
+  // `lucid classify` prepares images as the model was trained.
+  virtual Preprocess eval_preprocess() const = 0;
   // Thread-safe. `seed` alone decides this sample's augmentation. Throws IoError naming the file
   // of an image that cannot be decoded, ValueError for an index outside [0, size()).
   virtual Sample get(int64_t index, uint64_t seed) const = 0;

@@ -83,7 +83,6 @@ class Optimizer {
   double weight_decay_;
   nn::NamedTensors params_;
   std::vector<std::vector<Tensor>> state_;  // per parameter: slots(), or empty before its first update
-  std::vector<bool> decayed_;               // per parameter
   bool exclude_norm_and_bias_;
   int64_t steps_ = 0;
 };

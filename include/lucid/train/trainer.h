@@ -37,12 +37,14 @@ struct TrainConfig {
   std::string weights;                 // initial weights (fine-tuning); another head size is replaced
   bool freeze_backbone = false;        // train only the classifier (backbone BN in eval mode)
   bool augment = true;                 // random crop / flip of the training data
+  int64_t pad = 4;                     // IDX data: zero padding of the random crop (0: flips only)
   int64_t image_size = 0;              // image folders: side of the training crop (0: 224)
   int64_t workers = 2;
   int threads = 0;                     // 0: all cores
   uint64_t seed = 0;
   int64_t limit_train = 0;             // use only the first N training / test images (0: all)
   int64_t limit_test = 0;
+  int64_t stop_after = 0;              // stop after this many epochs of the schedule (0: run them all)
   std::string out = "runs/train";
   bool resume = false;                 // continue from out/last.safetensors
 };

@@ -55,8 +55,13 @@ struct WeightsPlan {
 
 WeightsPlan make_weights_plan(const ConvGeometry& g, bool has_bias) {
   using dnnl::convolution_backward_weights;
-  const auto src = f32_desc(g.src, Tag::any), diff_weights = f32_desc(g.weights, Tag::any);
-  const auto diff_dst = f32_desc(g.dst, Tag::any);
+  // A single input channel (a grayscale stem) is padded to a full channel block in the blocked
+  // layouts; gemm on the plain ones measured 3.7x faster for (128,1,28,28) * (64,1,7,7) stride 2
+  // on AVX2. With 3 channels (RGB) the blocked kernel still wins.
+  const bool plain = g.src[1] == 1;
+  const auto src = plain ? g.plain_src() : f32_desc(g.src, Tag::any);
+  const auto diff_weights = plain ? g.plain_weights() : f32_desc(g.weights, Tag::any);
+  const auto diff_dst = plain ? g.plain_dst() : f32_desc(g.dst, Tag::any);
   const auto desc = has_bias ? convolution_backward_weights::desc(convolution_direct, src, diff_weights, g.bias(),
                                                                   diff_dst, g.strides, g.dilates, g.padding,
                                                                   g.padding)

@@ -12,9 +12,8 @@ namespace lucid::backend::cpu {
 void max_pool2d_backward(const Tensor& x, const Tensor& dy, const ops::Pool2dOptions& options, Tensor& dx) {
   const int64_t planes = x.size(0) * x.size(1), h = x.size(2), w = x.size(3);
   const int64_t oh = dy.size(2), ow = dy.size(3);
-  const auto [kh, kw] = options.kernel;
-  const auto [sh, sw] = options.stride;
-  const auto [ph, pw] = options.padding;
+  const int64_t kh = options.kernel[0], kw = options.kernel[1], sh = options.stride[0], sw = options.stride[1];
+  const int64_t ph = options.padding[0], pw = options.padding[1];
   const float* xp = x.data<float>();
   const float* gp = dy.data<float>();
   float* dp = dx.data<float>();
