@@ -1,107 +1,19 @@
-// Elementwise updates: gradient accumulation and scaling (axpby), the squared norm for
-// clipping, and the optimizer steps (one fused pass per parameter tensor).
-#include <cmath>
-
+// The update kernels (backend/update_loops.h), on one thread.
 #include "backend/reference/reference.h"
+#include "backend/update_loops.h"
 
 namespace lucid::backend::reference {
-namespace {
 
-template <class T>
-void axpby_typed(float alpha, const Tensor& x, float beta, Tensor& y) {
-  const T* in = x.data<T>();
-  T* out = y.data<T>();
-  const int64_t n = y.numel();
-  const T a = alpha, b = beta;
-  if (beta == 0.0f) {
-    for (int64_t i = 0; i < n; ++i) out[i] = a * in[i];
-  } else {
-    for (int64_t i = 0; i < n; ++i) out[i] = a * in[i] + b * out[i];
-  }
-}
+void axpby(float alpha, const Tensor& x, float beta, Tensor& y) { update::axpby(alpha, x, beta, y, false); }
 
-template <class T>
-double sum_squares_typed(const Tensor& x) {
-  const T* in = x.data<T>();
-  const int64_t n = x.numel();
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += double(in[i]) * double(in[i]);
-  return sum;
-}
-
-// torch.optim.SGD, one element at a time in torch's order of float operations:
-// d = g + wd p; buf = d on the first step, else momentum buf + (1 - dampening) d;
-// d = nesterov ? d + momentum buf : buf; p -= lr d.
-template <class T>
-void sgd_typed(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const SgdStep& step) {
-  T* p = param.data<T>();
-  const T* g = grad.data<T>();
-  T* buf = step.momentum != 0 ? momentum_buffer.data<T>() : nullptr;
-  const int64_t n = param.numel();
-  // Scalars as torch casts its Python floats: each to the tensor's type on its own.
-  const T wd = T(step.weight_decay), momentum = T(step.momentum), keep = T(1.0 - double(step.dampening)),
-          neg_lr = T(-double(step.lr));
-  const bool first = step.first, nesterov = step.nesterov;
-  for (int64_t i = 0; i < n; ++i) {
-    T d = g[i];
-    if (wd != 0) d = d + wd * p[i];
-    if (buf) {
-      buf[i] = first ? d : buf[i] * momentum + keep * d;
-      d = nesterov ? d + momentum * buf[i] : buf[i];
-    }
-    p[i] = p[i] + neg_lr * d;
-  }
-}
-
-// torch.optim.AdamW (amsgrad off): p *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g;
-// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). Bias corrections in double, as Python.
-template <class T>
-void adamw_typed(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, const AdamwStep& step) {
-  T* p = param.data<T>();
-  const T* g = grad.data<T>();
-  T* m = exp_avg.data<T>();
-  T* v = exp_avg_sq.data<T>();
-  const int64_t n = param.numel();
-  const double lr = step.lr, beta1 = step.beta1, beta2 = step.beta2;
-  const double correction1 = 1.0 - std::pow(beta1, double(step.step));
-  const double correction2 = 1.0 - std::pow(beta2, double(step.step));
-  const T decay = T(1.0 - lr * double(step.weight_decay)), b1 = T(beta1), b2 = T(beta2), one_b1 = T(1.0 - beta1),
-          one_b2 = T(1.0 - beta2), correction2_sqrt = T(std::sqrt(correction2)), eps = T(step.eps),
-          neg_step_size = T(-(lr / correction1));
-  for (int64_t i = 0; i < n; ++i) {
-    p[i] = p[i] * decay;
-    m[i] = m[i] * b1 + one_b1 * g[i];
-    v[i] = v[i] * b2 + one_b2 * g[i] * g[i];
-    const T denom = std::sqrt(v[i]) / correction2_sqrt + eps;
-    p[i] = p[i] + neg_step_size * m[i] / denom;
-  }
-}
-
-}  // namespace
-
-void axpby(float alpha, const Tensor& x, float beta, Tensor& y) {
-  if (y.dtype() == DType::F64)
-    axpby_typed<double>(alpha, x, beta, y);
-  else
-    axpby_typed<float>(alpha, x, beta, y);
-}
-
-double sum_squares(const Tensor& x) {
-  return x.dtype() == DType::F64 ? sum_squares_typed<double>(x) : sum_squares_typed<float>(x);
-}
+double sum_squares(const Tensor& x) { return update::sum_squares(x, false); }
 
 void sgd_step(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const SgdStep& step) {
-  if (param.dtype() == DType::F64)
-    sgd_typed<double>(param, grad, momentum_buffer, step);
-  else
-    sgd_typed<float>(param, grad, momentum_buffer, step);
+  update::sgd_step(param, grad, momentum_buffer, step, false);
 }
 
 void adamw_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, const AdamwStep& step) {
-  if (param.dtype() == DType::F64)
-    adamw_typed<double>(param, grad, exp_avg, exp_avg_sq, step);
-  else
-    adamw_typed<float>(param, grad, exp_avg, exp_avg_sq, step);
+  update::adamw_step(param, grad, exp_avg, exp_avg_sq, step, false);
 }
 
 }  // namespace lucid::backend::reference
