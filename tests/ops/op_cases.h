@@ -103,6 +103,12 @@ inline std::vector<OpCase> op_cases() {
       conv({3, 6, 9, 7}, {6, 2, 2, 3}, {3, 6, 8, 3}, {.stride = {1, 3}, .padding = {0, 1}, .groups = 3}),
       // Edges: 1x1 spatial, kernel as large as the input, one channel, depthwise.
       conv({2, 16, 1, 1}, {8, 16, 1, 1}, {2, 8, 1, 1}, {}, true),
+      // Single pixels (ResNeXt's last stage on 28x28 images): one tap reads the pixel, the others padding.
+      conv({5, 64, 1, 1}, {64, 2, 3, 3}, {5, 64, 1, 1}, {.padding = {1, 1}, .groups = 32}),
+      conv({3, 24, 1, 1}, {12, 12, 1, 1}, {3, 12, 1, 1}, {.stride = {2, 2}, .groups = 2}, true),
+      conv({2, 8, 1, 1}, {6, 4, 2, 3}, {2, 6, 1, 1}, {.stride = {2, 2}, .padding = {1, 2}, .dilation = {1, 2}, .groups = 2},
+           true),
+      conv({1, 4, 1, 1}, {4, 4, 3, 3}, {1, 4, 1, 1}, {.stride = {3, 3}, .padding = {3, 3}, .dilation = {2, 2}}, true),
       conv({1, 4, 5, 5}, {6, 4, 5, 5}, {1, 6, 1, 1}, {}),
       conv({1, 1, 7, 7}, {1, 1, 3, 3}, {1, 1, 7, 7}, {.padding = {1, 1}}),
       conv({2, 32, 13, 13}, {32, 1, 3, 3}, {2, 32, 13, 13}, {.padding = {1, 1}, .groups = 32}),

@@ -1,4 +1,5 @@
 #include "backend/cpu/conv_geometry.h"
+#include "backend/cpu/conv_pixel.h"
 #include "backend/cpu/cpu.h"
 
 namespace lucid::backend::cpu {
@@ -43,6 +44,10 @@ PrimitiveCache<ConvPlan> cache(128);
 
 void conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ops::Conv2dOptions& options,
             Tensor& y) {
+  if (const auto tap = pixel_tap(x.shape(), weight.shape(), y.shape(), options)) {
+    pixel_conv2d(x, weight, bias, options.groups, *tap, y);
+    return;
+  }
   guarded("conv2d", [&] {
     const auto key = conv_key(x.shape(), weight.shape(), options, bias.defined());
     auto plan = cache.get(key, [&] {

@@ -2,6 +2,7 @@
 // with a forward_training primitive_desc as its hint and with layouts left to oneDNN
 // (format_tag::any), reordered from and to torch's plain layouts inside the call, as the forward.
 #include "backend/cpu/conv_geometry.h"
+#include "backend/cpu/conv_pixel.h"
 #include "backend/cpu/cpu.h"
 
 namespace lucid::backend::cpu {
@@ -93,6 +94,10 @@ PrimitiveCache<WeightsPlan> weights_cache(128);
 }  // namespace
 
 void conv2d_backward_data(const Tensor& dy, const Tensor& weight, const ops::Conv2dOptions& options, Tensor& dx) {
+  if (const auto tap = pixel_tap(dx.shape(), weight.shape(), dy.shape(), options)) {
+    pixel_conv2d_backward_data(dy, weight, options.groups, *tap, dx);
+    return;
+  }
   guarded("conv2d_backward_data", [&] {
     auto plan = data_cache.get(conv_key(dx.shape(), weight.shape(), options, false), [&] {
       return make_data_plan(conv_geometry(dx.shape(), weight.shape(), dy.shape(), options));
@@ -109,6 +114,10 @@ void conv2d_backward_data(const Tensor& dy, const Tensor& weight, const ops::Con
 
 void conv2d_backward_weights(const Tensor& x, const Tensor& dy, const ops::Conv2dOptions& options, Tensor& dweight,
                              Tensor& dbias) {
+  if (const auto tap = pixel_tap(x.shape(), dweight.shape(), dy.shape(), options)) {
+    pixel_conv2d_backward_weights(x, dy, options.groups, *tap, dweight, dbias);
+    return;
+  }
   guarded("conv2d_backward_weights", [&] {
     const bool has_bias = dbias.defined();
     auto plan = weights_cache.get(conv_key(x.shape(), dweight.shape(), options, has_bias), [&] {

@@ -1,5 +1,6 @@
 // linear's backward as two row-major sgemm calls (oneDNN's gemm; the inner-product backward
 // primitives would compute the same products behind a forward hint).
+#include "backend/cpu/column_sums.h"
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/dnnl_context.h"
 #include "lucid/error.h"
@@ -23,15 +24,7 @@ void linear_backward(const Tensor& x, const Tensor& weight, const Tensor& dy, Te
     check(dnnl::sgemm('N', 'N', n, in, out, 1.0f, gp, out, weight.data<float>(), in, 0.0f, dx.data<float>(), in));
   if (dweight.defined())
     check(dnnl::sgemm('T', 'N', out, in, n, 1.0f, gp, out, x.data<float>(), in, 0.0f, dweight.data<float>(), in));
-  if (dbias.defined()) {
-    float* db = dbias.data<float>();
-#pragma omp parallel for schedule(static)
-    for (int64_t o = 0; o < out; ++o) {
-      double sum = 0.0;
-      for (int64_t i = 0; i < n; ++i) sum += gp[i * out + o];
-      db[o] = float(sum);
-    }
-  }
+  if (dbias.defined()) column_sums(gp, n, out, dbias.data<float>());
 }
 
 }  // namespace lucid::backend::cpu
