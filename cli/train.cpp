@@ -25,10 +25,12 @@ void draw(const train::Progress& p) {
 
 void run(const train::TrainConfig& c) {
   train::TrainResult r = train::run_training(c, draw);
-  for (const auto& m : r.epochs)
-    std::printf("epoch %lld: train loss %.4f, train acc %.2f%%, test acc %.2f%% (top-5 %.2f%%), %.1f images/s, %.0f s\n",
-                (long long)m.epoch, m.train_loss, 100 * m.train_acc, 100 * m.test_acc, 100 * m.test_top5,
-                m.images_per_s, m.train_seconds + m.eval_seconds);
+  for (const auto& m : r.epochs) {
+    std::printf("epoch %lld: train loss %.4f, train acc %.2f%%, test acc %.2f%% (top-5 %.2f%%)", (long long)m.epoch,
+                m.train_loss, 100 * m.train_acc, 100 * m.test_acc, 100 * m.test_top5);
+    if (m.has_ema) std::printf(", EMA test acc %.2f%%", 100 * m.ema_test_acc);
+    std::printf(", %.1f images/s, %.0f s\n", m.images_per_s, m.train_seconds + m.eval_seconds);
+  }
   std::printf("checkpoints: %s (last), %s (best)\n", r.last_checkpoint.c_str(), r.best_checkpoint.c_str());
 }
 
@@ -42,6 +44,9 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--epochs", c->epochs)->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", c->batch)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--accumulate", c->accumulate, "Sum gradients over N batches per step (effective batch N x B)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--lr", c->lr, "Learning rate (the peak of onecycle)")->capture_default_str();
   cmd->add_option("--optimizer", c->optimizer)->capture_default_str()->check(CLI::IsMember({"sgd", "adamw"}));
   cmd->add_option("--momentum", c->momentum, "SGD momentum / AdamW beta1")->capture_default_str();
@@ -58,7 +63,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--label-smoothing", c->label_smoothing)->capture_default_str();
   cmd->add_option("--clip-grad-norm", c->clip_grad_norm, "Clip the gradients' total 2-norm (0: off)")
       ->capture_default_str();
-  cmd->add_option("--ema", c->ema_decay, "Keep an EMA of the weights with this decay (0: off)")->capture_default_str();
+  cmd->add_option("--ema", c->ema_decay, "Keep (and evaluate) an EMA of the weights with this decay (0: off)")->capture_default_str();
   cmd->add_option("--num-classes", c->num_classes, "Classes (default: the data's)");
   cmd->add_option("--in-channels", c->in_channels, "Input channels (default: the data's)");
   cmd->add_option("--weights", c->weights, "Initial weights; a head of another size is replaced");

@@ -9,13 +9,15 @@
 namespace lucid::backend {
 
 // One optimizer update of a parameter tensor, as torch.optim does it (see src/train/optimizer.cpp).
+// Hyper-parameters in double, as Python's floats: torch derives 1 - beta2 and the like in double
+// before casting to the tensor's type (1 - 0.999f would differ by 1.3e-5).
 struct SgdStep {
-  float lr = 0.1f, momentum = 0.0f, dampening = 0.0f, weight_decay = 0.0f;
+  double lr = 0.1, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
   bool nesterov = false;
   bool first = false;  // the momentum buffer starts as the (decayed) gradient itself
 };
 struct AdamwStep {
-  float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 1e-2f;
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
   int64_t step = 1;  // 1-based, for the bias corrections
 };
 

@@ -45,8 +45,8 @@ void sgd_typed(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const
   T* buf = step.momentum != 0 ? momentum_buffer.data<T>() : nullptr;
   const int64_t n = param.numel();
   // Scalars as torch casts its Python floats: each to the tensor's type on its own.
-  const T wd = T(step.weight_decay), momentum = T(step.momentum), keep = T(1.0 - double(step.dampening)),
-          neg_lr = T(-double(step.lr));
+  const T wd = T(step.weight_decay), momentum = T(step.momentum), keep = T(1.0 - step.dampening),
+          neg_lr = T(-step.lr);
   const bool first = step.first, nesterov = step.nesterov;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t i = 0; i < n; ++i) {
@@ -73,7 +73,7 @@ void adamw_typed(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp
   const double lr = step.lr, beta1 = step.beta1, beta2 = step.beta2;
   const double correction1 = 1.0 - std::pow(beta1, double(step.step));
   const double correction2 = 1.0 - std::pow(beta2, double(step.step));
-  const T decay = T(1.0 - lr * double(step.weight_decay)), b1 = T(beta1), b2 = T(beta2), one_b1 = T(1.0 - beta1),
+  const T decay = T(1.0 - lr * step.weight_decay), b1 = T(beta1), b2 = T(beta2), one_b1 = T(1.0 - beta1),
           one_b2 = T(1.0 - beta2), correction2_sqrt = T(std::sqrt(correction2)), eps = T(step.eps),
           neg_step_size = T(-(lr / correction1));
 #pragma omp parallel for schedule(static) if (parallel)

@@ -8,6 +8,7 @@
 
 #include "lucid/autograd.h"
 #include "lucid/error.h"
+#include "lucid/io/tensor_source.h"
 #include "lucid/models/registry.h"
 #include "lucid/models/weights.h"
 #include "lucid/nn/layers.h"
@@ -60,6 +61,7 @@ void check_config(const TrainConfig& c) {
   };
   positive("--epochs", double(c.epochs));
   positive("--batch", double(c.batch));
+  positive("--accumulate", double(c.accumulate));
   positive("--lr", c.lr);
   if (c.optimizer != "sgd" && c.optimizer != "adamw")
     throw ValueError("train", cat("unknown optimizer '", c.optimizer, "' (sgd or adamw)"));
@@ -110,17 +112,26 @@ nn::Dropout* find_dropout(const nn::Module& model) {
 }
 
 nlohmann::json to_json(const EpochMetrics& m) {
-  return {{"epoch", m.epoch},           {"train_loss", m.train_loss}, {"train_acc", m.train_acc},
-          {"test_loss", m.test_loss},   {"test_acc", m.test_acc},     {"test_top5", m.test_top5},
-          {"images_per_s", m.images_per_s}, {"train_seconds", m.train_seconds},
-          {"eval_seconds", m.eval_seconds}, {"lr", m.lr}};
+  nlohmann::json j = {{"epoch", m.epoch},           {"train_loss", m.train_loss}, {"train_acc", m.train_acc},
+                      {"test_loss", m.test_loss},   {"test_acc", m.test_acc},     {"test_top5", m.test_top5},
+                      {"images_per_s", m.images_per_s}, {"train_seconds", m.train_seconds},
+                      {"eval_seconds", m.eval_seconds}, {"lr", m.lr}};
+  if (m.has_ema) j.update({{"ema_test_loss", m.ema_test_loss}, {"ema_test_acc", m.ema_test_acc},
+                           {"ema_test_top5", m.ema_test_top5}});
+  return j;
 }
 
 EpochMetrics metrics_from_json(const nlohmann::json& j) {
-  return {.epoch = j.at("epoch"), .train_loss = j.at("train_loss"), .train_acc = j.at("train_acc"),
-          .test_loss = j.at("test_loss"), .test_acc = j.at("test_acc"), .test_top5 = j.at("test_top5"),
-          .images_per_s = j.at("images_per_s"), .train_seconds = j.at("train_seconds"),
-          .eval_seconds = j.at("eval_seconds"), .lr = j.at("lr")};
+  EpochMetrics m{.epoch = j.at("epoch"), .train_loss = j.at("train_loss"), .train_acc = j.at("train_acc"),
+                 .test_loss = j.at("test_loss"), .test_acc = j.at("test_acc"), .test_top5 = j.at("test_top5"),
+                 .images_per_s = j.at("images_per_s"), .train_seconds = j.at("train_seconds"),
+                 .eval_seconds = j.at("eval_seconds"), .lr = j.at("lr")};
+  if (j.contains("ema_test_acc")) {
+    m.has_ema = true;
+    m.ema_test_loss = j.at("ema_test_loss"), m.ema_test_acc = j.at("ema_test_acc");
+    m.ema_test_top5 = j.at("ema_test_top5");
+  }
+  return m;
 }
 
 // metrics.jsonl is rewritten whole from the run's history (temp file, rename), so after a crash
@@ -204,13 +215,19 @@ TrainResult run_training(const TrainConfig& c, const std::function<void(const Pr
                                             .workers = c.workers, .seed = c.seed});
   data::DataLoader test_loader(test_set, {.batch = c.batch, .shuffle = false, .drop_last = false,
                                           .workers = c.workers, .seed = c.seed});
-  const int64_t steps_per_epoch = train_loader.batches_per_epoch();
-  if (steps_per_epoch == 0)
+  const int64_t batches = train_loader.batches_per_epoch();
+  // Optimizer steps: one per `accumulate` batches, the epoch's last group possibly shorter.
+  const int64_t steps_per_epoch = (batches + c.accumulate - 1) / c.accumulate;
+  if (batches == 0)
     throw ValueError("train", cat("the training set (", train_set->size(), " images) is smaller than one batch (",
                                   c.batch, ")"));
   auto schedule = make_schedule(c, steps_per_epoch);
   std::unique_ptr<ModelEma> ema;
-  if (c.ema_decay > 0) ema = std::make_unique<ModelEma>(*model, c.ema_decay);
+  std::shared_ptr<nn::Module> ema_model;  // the averaged weights, loaded into it for evaluation
+  if (c.ema_decay > 0) {
+    ema = std::make_unique<ModelEma>(*model, c.ema_decay);
+    ema_model = models::create_model(c.model, {.num_classes = num_classes, .in_channels = in_channels});
+  }
   nn::Dropout* dropout = find_dropout(*model);
 
   const fs::path dir(c.out);
@@ -245,15 +262,25 @@ TrainResult run_training(const TrainConfig& c, const std::function<void(const Pr
     double loss_sum = 0;
     int64_t images = 0, correct = 0;
     data::Batch batch;
-    for (int64_t b = 0; train_loader.next(batch); ++b, ++step) {
-      if (schedule) schedule->apply(*optimizer, step);
-      optimizer->zero_grad();
+    for (int64_t b = 0; train_loader.next(batch); ++b) {
+      // Gradient accumulation: the batches of a group each add their share of the group's mean loss.
+      const int64_t position = b % c.accumulate, group = std::min(c.accumulate, batches - (b - position));
+      if (position == 0) {
+        if (schedule) schedule->apply(*optimizer, step);
+        optimizer->zero_grad();
+      }
       Tensor logits = (*model)(batch.images);
       Tensor loss = ops::cross_entropy(logits, batch.labels, float(c.label_smoothing));
-      loss.backward();
-      if (c.clip_grad_norm > 0) clip_grad_norm(model->parameters(), c.clip_grad_norm);
-      optimizer->step();
-      if (ema) ema->update(*model);
+      if (group == 1)
+        loss.backward();
+      else
+        loss.backward(Tensor::full(loss.shape(), 1.0f / float(group)));
+      if (position == group - 1) {
+        if (c.clip_grad_norm > 0) clip_grad_norm(model->parameters(), c.clip_grad_norm);
+        optimizer->step();
+        if (ema) ema->update(*model);
+        ++step;
+      }
 
       const int64_t n = batch.labels.numel();
       const double l = loss.data<float>()[0];
@@ -263,8 +290,7 @@ TrainResult run_training(const TrainConfig& c, const std::function<void(const Pr
       loss_sum += l * n, images += n, correct += hits(logits.detach(), batch.labels).first;
       if (progress) {
         const double rate = images / seconds_since(start);
-        progress({epoch + 1, c.epochs, b + 1, steps_per_epoch, l, rate,
-                  (steps_per_epoch - b - 1) * c.batch / rate});
+        progress({epoch + 1, c.epochs, b + 1, batches, l, rate, (batches - b - 1) * c.batch / rate});
       }
     }
     EpochMetrics m{.epoch = epoch + 1, .train_loss = loss_sum / images, .train_acc = double(correct) / images};
@@ -275,6 +301,12 @@ TrainResult run_training(const TrainConfig& c, const std::function<void(const Pr
     const EvalResult eval = evaluate(*model, test_loader);
     m.eval_seconds = seconds_since(eval_start);
     m.test_loss = eval.loss, m.test_acc = eval.top1, m.test_top5 = eval.top5;
+    if (ema) {
+      ema_model->load_state_dict(io::TensorMap(ema->state_dict()));
+      const EvalResult e = evaluate(*ema_model, test_loader);
+      m.has_ema = true, m.ema_test_loss = e.loss, m.ema_test_acc = e.top1, m.ema_test_top5 = e.top5;
+      m.eval_seconds = seconds_since(eval_start);
+    }
     result.epochs.push_back(m);
 
     TrainingState state{.model = c.model,

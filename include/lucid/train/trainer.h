@@ -18,6 +18,7 @@ struct TrainConfig {
   std::string data = "fashion-mnist";  // data::open_dataset's spec
   int64_t epochs = 1;
   int64_t batch = 128;
+  int64_t accumulate = 1;              // batches whose gradients are summed per optimizer step
   std::string optimizer = "sgd";       // sgd | adamw
   double lr = 0.05;                    // the peak lr for onecycle
   double momentum = 0.9;               // SGD momentum, AdamW beta1
@@ -31,7 +32,7 @@ struct TrainConfig {
   double gamma = 0.1;                  // step
   double label_smoothing = 0.0;
   double clip_grad_norm = 0.0;         // 0: no clipping
-  double ema_decay = 0.0;              // 0: no EMA of weights
+  double ema_decay = 0.0;              // 0: no EMA of weights; else it is evaluated after each epoch too
   int64_t num_classes = 0;             // 0: the data set's
   int64_t in_channels = 0;             // 0: the data set's
   std::string weights;                 // initial weights (fine-tuning); another head size is replaced
@@ -56,6 +57,9 @@ struct EpochMetrics {
   double images_per_s = 0;   // training images per second of training time
   double train_seconds = 0, eval_seconds = 0;
   double lr = 0;             // at the end of the epoch
+  // With --ema: the averaged weights' test metrics (the model's are above).
+  bool has_ema = false;
+  double ema_test_loss = 0, ema_test_acc = 0, ema_test_top5 = 0;
 };
 
 struct Progress {
