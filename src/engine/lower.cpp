@@ -3,6 +3,7 @@
 #include <cstring>
 #include <optional>
 
+#include "backend/cpu/conv_groups_of_4.h"
 #include "engine/fold.h"
 #include "lucid/error.h"
 
@@ -118,6 +119,11 @@ class Lowering {
     const nn::Conv2d& c = *node.conv;
     const Shape& ws = c.weight.shape();
     const auto& o = c.options();
+    if (type_ == DataType::f32 && node.residual < 0 && backend::cpu::blocked_nchw() == Tag::nChw8c &&
+        backend::cpu::groups_of_4_supported(ws, o)) {
+      groups_of_4(node);
+      return;
+    }
     const int64_t g = o.groups;
     // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
     const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};
@@ -175,6 +181,36 @@ class Lowering {
                   .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                   .constants = {{DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}},
                   .scratchpad = pd.scratchpad_desc()});
+  }
+
+  // The grouped 3x3 with 4 channels per group, on nChw8c, by lucid's kernel (conv_groups_of_4.h).
+  void groups_of_4(const Node& node) {
+    const nn::Conv2d& c = *node.conv;
+    const Shape& x = graph_.values[node.src];
+    const int src = in_layout(map_[node.src], memory::desc(dims(x), DataType::f32, Tag::nChw8c), node.name,
+                              "activation");
+    const FoldedConv folded = fold_batch_norm(c, *node.bn);
+    auto kernel = std::make_shared<const backend::cpu::GroupsOf4Conv>(
+        backend::cpu::pack_groups_of_4(folded.weight.data(), folded.bias.data(), x[1], node.relu));
+    p_.weight_bytes += (kernel->packed.size() + kernel->bias.size()) * sizeof(float);
+    if (release_weights_) Tensor(c.weight).release();
+    const int dst = new_value(memory::desc(dims(graph_.values[node.dst]), DataType::f32, Tag::nChw8c));
+    map_[node.dst] = dst;
+    const Shape& ws = c.weight.shape();
+    p_.macs += numel(graph_.values[node.dst]) * ws[1] * ws[2] * ws[3];
+    const int64_t n = x[0], h = x[2], w = x[3];
+    add_step(Exec{.name = node.name,
+                  .kind = node.relu ? "conv+relu" : "conv",
+                  .impl = "lucid:groups_of_4:avx2",
+                  .primitive = {},
+                  .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                  .constants = {},
+                  .scratchpad = {},
+                  .kernel = [kernel, n, h, w](const backend::cpu::Args& args) {
+                    backend::cpu::run_groups_of_4(*kernel,
+                                                  static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
+                                                  static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), n, h, w);
+                  }});
   }
 
   // Pools take their input's layout as it is: oneDNN's jit pooling runs on any blocking.

@@ -2,6 +2,7 @@
 // and a buffer. Private to src/engine (dnnl types).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +36,8 @@ struct Exec {
   std::vector<std::pair<int, int>> values;        // (DNNL_ARG_*, value)
   std::vector<std::pair<int, memory>> constants;  // weights and biases, owned by the program
   memory::desc scratchpad;
+  // A lucid kernel that runs instead of `primitive` (then empty), on the same bound arguments.
+  std::function<void(const backend::cpu::Args&)> kernel = {};
 };
 
 struct Program {

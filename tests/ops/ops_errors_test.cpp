@@ -2,10 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <functional>
-
 #include "lucid/error.h"
 #include "lucid/ops.h"
+#include "ops/message_of.h"
 
 namespace lucid {
 namespace {
@@ -14,20 +13,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Matcher;
 
-// Runs f, expects an exception of type E, and returns its message ("" when none was thrown).
-template <class E>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "nothing was thrown";
-  return "";
-}
+using testing::message_of;
 
 Tensor x4(Shape s) { return Tensor::zeros(s); }
 const Tensor none;

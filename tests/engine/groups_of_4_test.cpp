@@ -1,0 +1,74 @@
+// The grouped 3x3 kernel with 4 channels per group (backend/cpu/conv_groups_of_4.h) against the
+// reference convolution, on nChw8c data: widths that end in every tile size (1-8), a
+// one-pixel-wide image, several images and blocks, with and without the ReLU.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "backend/cpu/conv_groups_of_4.h"
+#include "backend/kernels.h"
+#include "lucid/ops.h"
+
+namespace lucid {
+namespace {
+
+std::vector<float> uniform(size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+// (N, C, H, W) plain <-> nChw8c.
+std::vector<float> to_blocked(const std::vector<float>& plain, const Shape& s) {
+  std::vector<float> out(plain.size());
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t i = 0; i < s[2] * s[3]; ++i)
+        out[size_t(((n * (s[1] / 8) + c / 8) * s[2] * s[3] + i) * 8 + c % 8)] = plain[size_t((n * s[1] + c) * s[2] * s[3] + i)];
+  return out;
+}
+
+struct Case {
+  int64_t n, c, h, w;
+  bool relu;
+};
+
+class GroupsOf4 : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GroupsOf4, MatchesReferenceConvolution) {
+  const Case k = GetParam();
+  const Shape xs{k.n, k.c, k.h, k.w}, ws{k.c, 4, 3, 3};
+  const ops::Conv2dOptions options{.padding = {1, 1}, .groups = k.c / 4};
+  if (!backend::cpu::groups_of_4_supported(ws, options)) GTEST_SKIP() << "this CPU lacks AVX2/FMA";
+
+  std::mt19937 rng(unsigned(k.c * 1000 + k.w));
+  const std::vector<float> x = uniform(size_t(numel(xs)), rng), w = uniform(size_t(numel(ws)), rng);
+  const std::vector<float> b = uniform(size_t(k.c), rng);
+  Tensor want = Tensor::empty(xs);
+  backend::reference_kernels().conv2d(Tensor::from_vector(xs, x), Tensor::from_vector(ws, w),
+                                      Tensor::from_vector({k.c}, b), options, want);
+  std::vector<float> expected = want.to_vector();
+  if (k.relu)
+    for (float& v : expected) v = std::max(v, 0.0f);
+
+  const auto conv = backend::cpu::pack_groups_of_4(w.data(), b.data(), k.c, k.relu);
+  const std::vector<float> src = to_blocked(x, xs);
+  std::vector<float> dst(src.size(), std::nanf(""));
+  backend::cpu::run_groups_of_4(conv, src.data(), dst.data(), k.n, k.h, k.w);
+  const std::vector<float> blocked_expected = to_blocked(expected, xs);
+  double worst = 0;
+  for (size_t i = 0; i < dst.size(); ++i) worst = std::max(worst, double(std::abs(dst[i] - blocked_expected[i])));
+  EXPECT_LT(worst, 1e-5);  // |sums of 36 products of values in [-1, 1]| < 37
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GroupsOf4,
+                         ::testing::Values(Case{1, 8, 3, 1, false}, Case{2, 16, 5, 13, true}, Case{1, 24, 7, 7, false},
+                                           Case{1, 8, 4, 16, true}, Case{2, 8, 2, 20, false},
+                                           Case{1, 8, 3, 3, true}, Case{1, 16, 2, 14, false},
+                                           Case{1, 8, 3, 10, true}, Case{1, 128, 6, 56, true}));
+
+}  // namespace
+}  // namespace lucid
