@@ -117,8 +117,9 @@ class Lowering {
   void conv(const Node& node) {
     using dnnl::convolution_forward;
     const nn::Conv2d& c = *node.conv;
-    const Shape& ws = c.weight.shape();
+    const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
+    count_macs(node);
     if (type_ == DataType::f32 && node.residual < 0 && backend::cpu::blocked_nchw() == Tag::nChw8c &&
         backend::cpu::groups_of_4_supported(ws, o)) {
       groups_of_4(node);
@@ -159,11 +160,10 @@ class Lowering {
     }
 
     const int src = in_layout(map_[node.src], pd.src_desc(), node.name, "activation");
-    const FoldedConv folded = fold_batch_norm(c, *node.bn);
+    const FoldedConv folded = folded_weights(node);
     memory weights = reordered_constant(folded.weight.data(), w_dims, g == 1 ? Tag::oihw : Tag::goihw, pd.weights_desc());
     memory bias = bias_memory(folded.bias.data(), ws[0]);
     p_.weight_bytes += pd.weights_desc().get_size() + bias.get_desc().get_size();
-    if (release_weights_) Tensor(c.weight).release();  // the handle is shared: frees the model's copy
 
     int dst;
     if (node.residual >= 0) {  // written in place over the identity, whose last use this is
@@ -173,7 +173,6 @@ class Lowering {
       dst = new_value(pd.dst_desc());
     }
     map_[node.dst] = dst;
-    p_.macs += numel(graph_.values[node.dst]) * ws[1] * ws[2] * ws[3];
     add_step(Exec{.name = node.name,
                   .kind = std::string("conv") + (node.residual >= 0 ? "+sum" : "") + (node.relu ? "+relu" : ""),
                   .impl = pd.impl_info_str(),
@@ -183,21 +182,31 @@ class Lowering {
                   .scratchpad = pd.scratchpad_desc()});
   }
 
+  // The conv's weights and bias with its BN folded in. When compiling consumes the model, the
+  // model's copy is freed here (the handle is shared).
+  FoldedConv folded_weights(const Node& node) {
+    FoldedConv folded = fold_batch_norm(*node.conv, *node.bn);
+    if (release_weights_) Tensor(node.conv->weight).release();
+    return folded;
+  }
+
+  // Before folded_weights: a released weight's shape is {0}.
+  void count_macs(const Node& node) {
+    const Shape& ws = node.conv->weight.shape();
+    p_.macs += numel(graph_.values[node.dst]) * ws[1] * ws[2] * ws[3];
+  }
+
   // The grouped 3x3 with 4 channels per group, on nChw8c, by lucid's kernel (conv_groups_of_4.h).
   void groups_of_4(const Node& node) {
-    const nn::Conv2d& c = *node.conv;
     const Shape& x = graph_.values[node.src];
     const int src = in_layout(map_[node.src], memory::desc(dims(x), DataType::f32, Tag::nChw8c), node.name,
                               "activation");
-    const FoldedConv folded = fold_batch_norm(c, *node.bn);
+    const FoldedConv folded = folded_weights(node);
     auto kernel = std::make_shared<const backend::cpu::GroupsOf4Conv>(
         backend::cpu::pack_groups_of_4(folded.weight.data(), folded.bias.data(), x[1], node.relu));
     p_.weight_bytes += (kernel->packed.size() + kernel->bias.size()) * sizeof(float);
-    if (release_weights_) Tensor(c.weight).release();
     const int dst = new_value(memory::desc(dims(graph_.values[node.dst]), DataType::f32, Tag::nChw8c));
     map_[node.dst] = dst;
-    const Shape& ws = c.weight.shape();
-    p_.macs += numel(graph_.values[node.dst]) * ws[1] * ws[2] * ws[3];
     const int64_t n = x[0], h = x[2], w = x[3];
     add_step(Exec{.name = node.name,
                   .kind = node.relu ? "conv+relu" : "conv",

@@ -299,14 +299,13 @@ TrainResult run_training(const TrainConfig& c, const std::function<void(const Pr
     m.lr = optimizer->lr();
     const auto eval_start = Clock::now();
     const EvalResult eval = evaluate(*model, test_loader);
-    m.eval_seconds = seconds_since(eval_start);
     m.test_loss = eval.loss, m.test_acc = eval.top1, m.test_top5 = eval.top5;
     if (ema) {
       ema_model->load_state_dict(io::TensorMap(ema->state_dict()));
       const EvalResult e = evaluate(*ema_model, test_loader);
       m.has_ema = true, m.ema_test_loss = e.loss, m.ema_test_acc = e.top1, m.ema_test_top5 = e.top5;
-      m.eval_seconds = seconds_since(eval_start);
     }
+    m.eval_seconds = seconds_since(eval_start);
     result.epochs.push_back(m);
 
     TrainingState state{.model = c.model,

@@ -24,12 +24,7 @@ fs::path tmp_dir() { return testing::process_dir("cli"); }
 
 CliResult lucid(const std::string& args) { return testing::run_cli(args); }
 
-// One-line error on stderr with the given exit code.
-void expect_error(const CliResult& r, int code, const std::string& text) {
-  EXPECT_EQ(r.code, code);
-  EXPECT_THAT(r.err, HasSubstr(text));
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
+using testing::expect_error;
 
 // A resnext_50_32x4d weight file and a 1x3x64x64 input, written once.
 struct Files {

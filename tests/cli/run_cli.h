@@ -2,10 +2,12 @@
 // process works in a folder of its own.
 #pragma once
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +41,13 @@ inline CliResult run_cli(const std::string& args) {
   int status = std::system((std::string(LUCID_CLI) + " " + args + " >" + out.string() + " 2>" + err.string()).c_str());
   EXPECT_TRUE(WIFEXITED(status)) << "killed by a signal: " << args;
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+}
+
+// A failed command: exit code `code` and one line on stderr that contains `text`.
+inline void expect_error(const CliResult& r, int code, const std::string& text) {
+  EXPECT_EQ(r.code, code) << r.err;
+  EXPECT_THAT(r.err, ::testing::HasSubstr(text));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
 }
 
 }  // namespace lucid::testing

@@ -54,11 +54,8 @@ double relative_difference(const fs::path& run_a, const fs::path& run_b, const s
   return worst / scale;
 }
 
-void expect_error(const CliResult& r, const std::string& text) {
-  EXPECT_EQ(r.code, 1) << r.err;
-  EXPECT_THAT(r.err, HasSubstr(text));
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
-}
+// lucid exits 1 on runtime errors.
+void expect_error(const CliResult& r, const std::string& text) { testing::expect_error(r, 1, text); }
 
 TEST(TrainCli, ResumeContinuesExactly) {
   const fs::path straight = tmp_dir() / "straight", resumed = tmp_dir() / "resumed";
