@@ -1,9 +1,11 @@
 #include "engine/lower.h"
 
 #include <cstring>
+#include <functional>
 #include <optional>
 
 #include "backend/cpu/conv_groups_of_4.h"
+#include "backend/cpu/conv_grouped_3x3.h"
 #include "engine/fold.h"
 #include "lucid/error.h"
 
@@ -125,6 +127,11 @@ class Lowering {
       groups_of_4(node);
       return;
     }
+    if (type_ == DataType::f32 && node.residual < 0 && backend::cpu::blocked_nchw() == Tag::nChw8c &&
+        backend::cpu::grouped_3x3_supported(ws, o)) {
+      grouped_3x3(node);
+      return;
+    }
     const int64_t g = o.groups;
     // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
     const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};
@@ -198,27 +205,46 @@ class Lowering {
 
   // The grouped 3x3 with 4 channels per group, on nChw8c, by lucid's kernel (conv_groups_of_4.h).
   void groups_of_4(const Node& node) {
-    const Shape& x = graph_.values[node.src];
-    const int src = in_layout(map_[node.src], memory::desc(dims(x), DataType::f32, Tag::nChw8c), node.name,
-                              "activation");
     const FoldedConv folded = folded_weights(node);
-    auto kernel = std::make_shared<const backend::cpu::GroupsOf4Conv>(
-        backend::cpu::pack_groups_of_4(folded.weight.data(), folded.bias.data(), x[1], node.relu));
-    p_.weight_bytes += (kernel->packed.size() + kernel->bias.size()) * sizeof(float);
-    const int dst = new_value(memory::desc(dims(graph_.values[node.dst]), DataType::f32, Tag::nChw8c));
+    auto conv = std::make_shared<const backend::cpu::GroupsOf4Conv>(backend::cpu::pack_groups_of_4(
+        folded.weight.data(), folded.bias.data(), int64_t(folded.bias.size()), node.relu));
+    p_.weight_bytes += (conv->packed.size() + conv->bias.size()) * sizeof(float);
+    const Shape& x = graph_.values[node.src];
+    blocked_kernel(node, "lucid:groups_of_4:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
+      backend::cpu::run_groups_of_4(*conv, src, dst, n, h, w);
+    });
+  }
+
+  // A grouped 3x3 whose groups hold whole 8-channel blocks, on nChw8c, by lucid's kernel
+  // (conv_grouped_3x3.h).
+  void grouped_3x3(const Node& node) {
+    const FoldedConv folded = folded_weights(node);
+    const auto& o = node.conv->options();
+    auto conv = std::make_shared<const backend::cpu::GroupedConv3x3>(backend::cpu::pack_grouped_3x3(
+        folded.weight.data(), folded.bias.data(), int64_t(folded.bias.size()), o.groups, o.stride[0], node.relu));
+    p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
+    const Shape& x = graph_.values[node.src];
+    blocked_kernel(node, "lucid:grouped_3x3:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
+      backend::cpu::run_grouped_3x3(*conv, src, dst, n, h, w);
+    });
+  }
+
+  // A step that runs one of lucid's kernels (no residual) on nChw8c f32 activations.
+  void blocked_kernel(const Node& node, const char* impl, std::function<void(const float*, float*)> run) {
+    auto blocked = [&](int v) { return memory::desc(dims(graph_.values[v]), DataType::f32, Tag::nChw8c); };
+    const int src = in_layout(map_[node.src], blocked(node.src), node.name, "activation");
+    const int dst = new_value(blocked(node.dst));
     map_[node.dst] = dst;
-    const int64_t n = x[0], h = x[2], w = x[3];
     add_step(Exec{.name = node.name,
                   .kind = node.relu ? "conv+relu" : "conv",
-                  .impl = "lucid:groups_of_4:avx2",
+                  .impl = impl,
                   .primitive = {},
                   .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                   .constants = {},
                   .scratchpad = {},
-                  .kernel = [kernel, n, h, w](const backend::cpu::Args& args) {
-                    backend::cpu::run_groups_of_4(*kernel,
-                                                  static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
-                                                  static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), n, h, w);
+                  .kernel = [run = std::move(run)](const backend::cpu::Args& args) {
+                    run(static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
+                        static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()));
                   }});
   }
 

@@ -4,6 +4,8 @@
 #include <immintrin.h>
 #endif
 
+#include "backend/cpu/simd.h"
+
 namespace lucid::backend::cpu {
 namespace {
 
@@ -66,12 +68,6 @@ __attribute__((target("avx2,fma"))) void output_row(const float* const rows[3], 
     default: break;
   }
 }
-
-bool cpu_has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-
-#else
-
-bool cpu_has_avx2_fma() { return false; }
 
 #endif
 

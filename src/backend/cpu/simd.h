@@ -10,3 +10,16 @@
 #else
 #define LUCID_SIMD_CLONES
 #endif
+
+namespace lucid::backend::cpu {
+
+// Whether lucid's hand-written AVX2 kernels (conv_groups_of_4.h, conv_grouped_3x3.h) can run here.
+inline bool cpu_has_avx2_fma() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+}  // namespace lucid::backend::cpu

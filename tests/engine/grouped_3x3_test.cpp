@@ -1,0 +1,72 @@
+// The grouped 3x3 kernel for groups of whole 8-channel blocks (backend/cpu/conv_grouped_3x3.h)
+// against the reference convolution, on nChw8c data: 8, 16, 24 and 32 channels per group (one-
+// and two-block register tiles), strides 1 and 2 on even and odd sizes, widths that end in every
+// tile size, several images, with and without the ReLU.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cpu/conv_grouped_3x3.h"
+#include "backend/kernels.h"
+#include "blocked_layout.h"
+#include "lucid/ops.h"
+
+namespace lucid {
+namespace {
+
+using testing::to_blocked;
+using testing::uniform;
+
+struct Case {
+  int64_t n, c, groups, h, w, stride;
+  bool relu;
+};
+
+class Grouped3x3 : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Grouped3x3, MatchesReferenceConvolution) {
+  const Case k = GetParam();
+  const int64_t cg = k.c / k.groups;
+  const Shape xs{k.n, k.c, k.h, k.w}, ws{k.c, cg, 3, 3};
+  const ops::Conv2dOptions options{.stride = {k.stride, k.stride}, .padding = {1, 1}, .groups = k.groups};
+  if (!backend::cpu::grouped_3x3_supported(ws, options)) GTEST_SKIP() << "this CPU lacks AVX2/FMA";
+
+  std::mt19937 rng(unsigned(k.c * 1000 + k.w * 10 + k.stride));
+  const std::vector<float> x = uniform(size_t(numel(xs)), rng), w = uniform(size_t(numel(ws)), rng);
+  const std::vector<float> b = uniform(size_t(k.c), rng);
+  const int64_t oh = (k.h - 1) / k.stride + 1, ow = (k.w - 1) / k.stride + 1;
+  const Shape ys{k.n, k.c, oh, ow};
+  Tensor want = Tensor::empty(ys);
+  backend::reference_kernels().conv2d(Tensor::from_vector(xs, x), Tensor::from_vector(ws, w),
+                                      Tensor::from_vector({k.c}, b), options, want);
+  std::vector<float> expected = want.to_vector();
+  if (k.relu)
+    for (float& v : expected) v = std::max(v, 0.0f);
+
+  const auto conv = backend::cpu::pack_grouped_3x3(w.data(), b.data(), k.c, k.groups, k.stride, k.relu);
+  const std::vector<float> src = to_blocked(x, xs);
+  std::vector<float> dst(size_t(numel(ys)), std::nanf(""));
+  backend::cpu::run_grouped_3x3(conv, src.data(), dst.data(), k.n, k.h, k.w);
+  const std::vector<float> blocked_expected = to_blocked(expected, ys);
+  double worst = 0;
+  for (size_t i = 0; i < dst.size(); ++i) worst = std::max(worst, double(std::abs(dst[i] - blocked_expected[i])));
+  EXPECT_LT(worst, 1e-4);  // sums of up to 9 x 32 + 1 products of values in [-1, 1], in float
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,
+                         ::testing::Values(Case{1, 16, 2, 5, 13, 1, true},   // 8 per group, 12 + 1 wide
+                                           Case{2, 24, 3, 4, 11, 1, false},  // 8 per group, two images
+                                           Case{1, 32, 2, 3, 7, 1, true},    // 16 per group: 6 + 1
+                                           Case{1, 32, 2, 6, 5, 1, false},   // 16 per group, one short tile
+                                           Case{1, 48, 2, 3, 4, 1, true},    // 24 per group: three 8-wide tiles
+                                           Case{2, 64, 2, 7, 7, 1, true},    // 32 per group, ResNeXt's 7 x 7
+                                           Case{1, 16, 2, 8, 8, 2, true},    // stride 2, even
+                                           Case{1, 32, 2, 7, 9, 2, false},   // stride 2, odd
+                                           Case{2, 64, 4, 14, 14, 2, true},  // stride 2, 16 per group
+                                           Case{1, 16, 2, 1, 1, 1, true},    // one pixel
+                                           Case{1, 16, 2, 2, 26, 1, false},  // 12 + 12 + 2
+                                           Case{1, 64, 2, 3, 3, 1, true}));  // 32 per group, 3 wide
+
+}  // namespace
+}  // namespace lucid
