@@ -1,7 +1,7 @@
 // The grouped 3x3 kernel for groups of whole 8-channel blocks (backend/cpu/conv_grouped_3x3.h)
-// against the reference convolution, on nChw8c data: 8, 16, 24 and 32 channels per group (one-
-// and two-block register tiles), strides 1 and 2 on even and odd sizes, widths that end in every
-// tile size, several images, with and without the ReLU.
+// against the reference convolution, on nChw8c data: 8 to 64 channels per group (one- and
+// two-block register tiles), strides 1 and 2 on even and odd sizes, widths that end in every tile
+// size, several images, with and without the ReLU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -51,7 +51,7 @@ TEST_P(Grouped3x3, MatchesReferenceConvolution) {
   const std::vector<float> blocked_expected = to_blocked(expected, ys);
   double worst = 0;
   for (size_t i = 0; i < dst.size(); ++i) worst = std::max(worst, double(std::abs(dst[i] - blocked_expected[i])));
-  EXPECT_LT(worst, 1e-4);  // sums of up to 9 x 32 + 1 products of values in [-1, 1], in float
+  EXPECT_LT(worst, 1e-4);  // sums of up to 9 x 64 + 1 products of values in [-1, 1], in float
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,
@@ -66,7 +66,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,
                                            Case{2, 64, 4, 14, 14, 2, true},  // stride 2, 16 per group
                                            Case{1, 16, 2, 1, 1, 1, true},    // one pixel
                                            Case{1, 16, 2, 2, 26, 1, false},  // 12 + 12 + 2
-                                           Case{1, 64, 2, 3, 3, 1, true}));  // 32 per group, 3 wide
+                                           Case{1, 64, 2, 3, 3, 1, true},    // 32 per group, 3 wide
+                                           Case{1, 96, 2, 5, 6, 1, true},    // 48 per group
+                                           Case{2, 128, 2, 4, 7, 2, true},   // 64 per group, stride 2
+                                           Case{1, 80, 2, 3, 5, 1, false})); // 40 per group: 8-wide tiles
 
 }  // namespace
 }  // namespace lucid
