@@ -1,7 +1,7 @@
 // The grouped 3x3 kernel for groups of whole 8-channel blocks (backend/cpu/conv_grouped_3x3.h)
 // against the reference convolution, on nChw8c data: 8 to 64 channels per group (one- and
-// two-block register tiles), strides 1 and 2 on even and odd sizes, widths that end in every tile
-// size, several images, with and without the ReLU.
+// two-block register tiles), strides 1 and 2 on even and odd sizes, every tile width of both
+// kinds (rows split into near-equal tiles), several images, with and without the ReLU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -55,21 +55,27 @@ TEST_P(Grouped3x3, MatchesReferenceConvolution) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,
-                         ::testing::Values(Case{1, 16, 2, 5, 13, 1, true},   // 8 per group, 12 + 1 wide
+                         ::testing::Values(Case{1, 16, 2, 5, 13, 1, true},   // 8 per group: tiles 7 + 6
                                            Case{2, 24, 3, 4, 11, 1, false},  // 8 per group, two images
-                                           Case{1, 32, 2, 3, 7, 1, true},    // 16 per group: 6 + 1
-                                           Case{1, 32, 2, 6, 5, 1, false},   // 16 per group, one short tile
+                                           Case{1, 32, 2, 3, 7, 1, true},    // 16 per group: 4 + 3
+                                           Case{1, 32, 2, 6, 5, 1, false},   // 16 per group: one tile of 5
                                            Case{1, 48, 2, 3, 4, 1, true},    // 24 per group: three 8-wide tiles
                                            Case{2, 64, 2, 7, 7, 1, true},    // 32 per group, ResNeXt's 7 x 7
                                            Case{1, 16, 2, 8, 8, 2, true},    // stride 2, even
                                            Case{1, 32, 2, 7, 9, 2, false},   // stride 2, odd
                                            Case{2, 64, 4, 14, 14, 2, true},  // stride 2, 16 per group
                                            Case{1, 16, 2, 1, 1, 1, true},    // one pixel
-                                           Case{1, 16, 2, 2, 26, 1, false},  // 12 + 12 + 2
+                                           Case{1, 16, 2, 2, 26, 1, false},  // 9 + 9 + 8
                                            Case{1, 64, 2, 3, 3, 1, true},    // 32 per group, 3 wide
                                            Case{1, 96, 2, 5, 6, 1, true},    // 48 per group
                                            Case{2, 128, 2, 4, 7, 2, true},   // 64 per group, stride 2
-                                           Case{1, 80, 2, 3, 5, 1, false})); // 40 per group: 8-wide tiles
+                                           Case{1, 80, 2, 3, 5, 1, false},   // 40 per group: 8-wide tiles
+                                           Case{1, 32, 2, 2, 1, 1, true},    // two-block tiles of 1 and 2
+                                           Case{1, 32, 2, 2, 2, 1, false},
+                                           Case{1, 16, 2, 2, 12, 1, true},   // one-block tiles of 12, 10, 3, 2
+                                           Case{1, 16, 2, 3, 10, 1, false},
+                                           Case{1, 16, 2, 2, 3, 1, true},
+                                           Case{1, 16, 2, 2, 2, 1, true}));
 
 }  // namespace
 }  // namespace lucid
