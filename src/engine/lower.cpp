@@ -122,16 +122,11 @@ class Lowering {
     const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
     count_macs(node);
-    if (type_ == DataType::f32 && node.residual < 0 && backend::cpu::blocked_nchw() == Tag::nChw8c &&
-        backend::cpu::groups_of_4_supported(ws, o)) {
-      groups_of_4(node);
-      return;
-    }
-    if (type_ == DataType::f32 && node.residual < 0 && backend::cpu::blocked_nchw() == Tag::nChw8c &&
-        backend::cpu::grouped_3x3_supported(ws, o)) {
-      grouped_3x3(node);
-      return;
-    }
+    // lucid's grouped kernels: f32 on nChw8c, without a residual (blocked_kernel).
+    const bool lucid_kernel =
+        type_ == DataType::f32 && node.residual < 0 && backend::cpu::blocked_nchw() == Tag::nChw8c;
+    if (lucid_kernel && backend::cpu::groups_of_4_supported(ws, o)) return groups_of_4(node);
+    if (lucid_kernel && backend::cpu::grouped_3x3_supported(ws, o)) return grouped_3x3(node);
     const int64_t g = o.groups;
     // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
     const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};

@@ -1,7 +1,7 @@
 #include "backend/cpu/conv_grouped_3x3.h"
 
-#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -142,12 +142,12 @@ void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, i
   const float* packed = conv.packed.data<float>();
 #pragma omp parallel
   {
-    // The group's input with a zero border: (blocks, h + 2, w + 2, 8), one per thread.
-    std::vector<float> padded(size_t(blocks * hp * wp * kBlock));
+    // The group's input with a zero border: (blocks, h + 2, w + 2, 8), one per thread. Zeroed
+    // once here: each group overwrites only the interior, so the border stays zero.
+    std::vector<float> padded(size_t(blocks * hp * wp * kBlock), 0.0f);
 #pragma omp for collapse(2) schedule(static)
     for (int64_t image = 0; image < n; ++image)
       for (int64_t g = 0; g < groups; ++g) {
-        std::fill(padded.begin(), padded.end(), 0.0f);
         const float* in = src + (image * groups + g) * blocks * plane;
         for (int64_t b = 0; b < blocks; ++b)
           for (int64_t y = 0; y < h; ++y)
