@@ -4,17 +4,17 @@
 // kinds (rows split into near-equal tiles), several images, with and without the ReLU.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "backend/cpu/conv_grouped_3x3.h"
-#include "backend/kernels.h"
 #include "blocked_layout.h"
 #include "lucid/ops.h"
 
 namespace lucid {
 namespace {
 
+using testing::max_abs_difference;
+using testing::reference_blocked;
 using testing::to_blocked;
 using testing::uniform;
 
@@ -37,21 +37,14 @@ TEST_P(Grouped3x3, MatchesReferenceConvolution) {
   const std::vector<float> b = uniform(size_t(k.c), rng);
   const int64_t oh = (k.h - 1) / k.stride + 1, ow = (k.w - 1) / k.stride + 1;
   const Shape ys{k.n, k.c, oh, ow};
-  Tensor want = Tensor::empty(ys);
-  backend::reference_kernels().conv2d(Tensor::from_vector(xs, x), Tensor::from_vector(ws, w),
-                                      Tensor::from_vector({k.c}, b), options, want);
-  std::vector<float> expected = want.to_vector();
-  if (k.relu)
-    for (float& v : expected) v = std::max(v, 0.0f);
+  const std::vector<float> expected = reference_blocked(x, xs, w, ws, b, options, ys, k.relu);
 
   const auto conv = backend::cpu::pack_grouped_3x3(w.data(), b.data(), k.c, k.groups, k.stride, k.relu);
   const std::vector<float> src = to_blocked(x, xs);
   std::vector<float> dst(size_t(numel(ys)), std::nanf(""));
   backend::cpu::run_grouped_3x3(conv, src.data(), dst.data(), k.n, k.h, k.w);
-  const std::vector<float> blocked_expected = to_blocked(expected, ys);
-  double worst = 0;
-  for (size_t i = 0; i < dst.size(); ++i) worst = std::max(worst, double(std::abs(dst[i] - blocked_expected[i])));
-  EXPECT_LT(worst, 1e-4);  // sums of up to 9 x 64 + 1 products of values in [-1, 1], in float
+  // Sums of up to 9 x 64 + 1 products of values in [-1, 1], in float.
+  EXPECT_LT(max_abs_difference(dst, expected), 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,

@@ -3,17 +3,17 @@
 // one-pixel-wide image, several images and blocks, with and without the ReLU.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "backend/cpu/conv_groups_of_4.h"
-#include "backend/kernels.h"
 #include "blocked_layout.h"
 #include "lucid/ops.h"
 
 namespace lucid {
 namespace {
 
+using testing::max_abs_difference;
+using testing::reference_blocked;
 using testing::to_blocked;
 using testing::uniform;
 
@@ -33,21 +33,13 @@ TEST_P(GroupsOf4, MatchesReferenceConvolution) {
   std::mt19937 rng(unsigned(k.c * 1000 + k.w));
   const std::vector<float> x = uniform(size_t(numel(xs)), rng), w = uniform(size_t(numel(ws)), rng);
   const std::vector<float> b = uniform(size_t(k.c), rng);
-  Tensor want = Tensor::empty(xs);
-  backend::reference_kernels().conv2d(Tensor::from_vector(xs, x), Tensor::from_vector(ws, w),
-                                      Tensor::from_vector({k.c}, b), options, want);
-  std::vector<float> expected = want.to_vector();
-  if (k.relu)
-    for (float& v : expected) v = std::max(v, 0.0f);
+  const std::vector<float> expected = reference_blocked(x, xs, w, ws, b, options, xs, k.relu);
 
   const auto conv = backend::cpu::pack_groups_of_4(w.data(), b.data(), k.c, k.relu);
   const std::vector<float> src = to_blocked(x, xs);
   std::vector<float> dst(src.size(), std::nanf(""));
   backend::cpu::run_groups_of_4(conv, src.data(), dst.data(), k.n, k.h, k.w);
-  const std::vector<float> blocked_expected = to_blocked(expected, xs);
-  double worst = 0;
-  for (size_t i = 0; i < dst.size(); ++i) worst = std::max(worst, double(std::abs(dst[i] - blocked_expected[i])));
-  EXPECT_LT(worst, 1e-5);  // |sums of 36 products of values in [-1, 1]| < 37
+  EXPECT_LT(max_abs_difference(dst, expected), 1e-5);  // |sums of 36 products of values in [-1, 1]| < 37
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GroupsOf4,
