@@ -2,14 +2,16 @@
 // bench/ort_bench.js: ONNX Runtime's latency on one ONNX model, the peer bench/compare runs.
 //
 //   node bench/ort_bench.js --model M.onnx --batch B [--threads 2] [--warmup 3] [--iterations 10]
-//                           [--max-seconds S] [--input X.bin] [--ref R.bin]
+//                           [--max-seconds S] [--input X.bin] [--ref R.bin] [--serve]
 //
 // CPU execution provider, intra-op threads T (inter-op 1, sequential), graphOptimizationLevel 'all'.
 // W untimed runs, then N timed runs (fewer, at least 3, where N runs of the last warm-up's length would
 // take more than S seconds); the median and p90 by nearest rank (as `lucid bench`). --input is
 // the float32 input (B x 3 x 224 x 224, raw little-endian; random when absent); --ref the float32
 // logits of image 0 from PyTorch, to report max |ORT - PyTorch|. Prints one JSON object; on error
-// {"error": "..."} and exit code 1.
+// {"error": "..."} and exit code 1. --serve (bench/compare's interleaved rounds): after the warm-up
+// print that object without timings ("ready": true), then answer each line N on stdin with the
+// times of N runs as one JSON line, {"runs_ms": [...]}, until end of input.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -20,9 +22,14 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const o = { threads: 2, warmup: 3, iterations: 10, batch: 1, size: 224, maxSeconds: 0 };
+  const o = { threads: 2, warmup: 3, iterations: 10, batch: 1, size: 224, maxSeconds: 0, serve: false };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
+    if (key === 'serve') {
+      o.serve = true;
+      i -= 1;  // a flag: no value
+      continue;
+    }
     const value = argv[i + 1];
     if (value === undefined) fail(`missing value for ${argv[i]}`);
     if (['threads', 'warmup', 'iterations', 'batch', 'size'].includes(key)) {
@@ -104,6 +111,39 @@ async function main() {
     out = await session.run(feeds);
     warmMs = Number(process.hrtime.bigint() - start) / 1e6;
   }
+  if (!out) out = await session.run(feeds);  // --warmup 0: one untimed run for the logits
+  const result = {
+    ort_version: version,
+    threads: o.threads,
+    graph_optimization_level: 'all',
+    execution_providers: ['cpu'],
+    session_create_ms: createMs,
+    warm_ms: warmMs,
+  };
+  if (o.ref) {
+    const logits = out[outputName].data;
+    const classes = logits.length / o.batch;
+    const ref = readFloats(o.ref, classes);
+    let diff = 0;
+    for (let i = 0; i < classes; i++) diff = Math.max(diff, Math.abs(logits[i] - ref[i]));
+    result.max_abs_diff_vs_torch = diff;
+  }
+  if (o.serve) {
+    console.log(JSON.stringify({ ready: true, ...result }));
+    const lines = require('readline').createInterface({ input: process.stdin, terminal: false });
+    for await (const line of lines) {
+      const count = /^[0-9]+$/.test(line.trim()) ? Number.parseInt(line, 10) : 0;
+      if (count < 1) fail(`--serve: expected a positive count of runs per line, got '${line}'`);
+      const runs = [];
+      for (let i = 0; i < count; i++) {
+        const start = process.hrtime.bigint();
+        await session.run(feeds);
+        runs.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      console.log(JSON.stringify({ runs_ms: runs }));
+    }
+    return;
+  }
   // bench/compare's rule for every peer: N timed runs, or fewer (at least 3) where N runs of the
   // last warm-up's length would take more than --max-seconds.
   let iterations = o.iterations;
@@ -118,27 +158,14 @@ async function main() {
   }
   const sorted = [...runs].sort((a, b) => a - b);
   const median = nearestRank(sorted, 0.5);
-  const result = {
-    ort_version: version,
-    threads: o.threads,
-    graph_optimization_level: 'all',
-    execution_providers: ['cpu'],
-    session_create_ms: createMs,
+  Object.assign(result, {
     iterations: runs.length,
     latency_ms_median: median,
     latency_ms_p90: nearestRank(sorted, 0.9),
     latency_ms_min: sorted[0],
     images_per_s: o.batch / (median / 1e3),
     runs_ms: runs,
-  };
-  if (o.ref) {
-    const logits = out[outputName].data;
-    const classes = logits.length / o.batch;
-    const ref = readFloats(o.ref, classes);
-    let diff = 0;
-    for (let i = 0; i < classes; i++) diff = Math.max(diff, Math.abs(logits[i] - ref[i]));
-    result.max_abs_diff_vs_torch = diff;
-  }
+  });
   console.log(JSON.stringify(result));
 }
 

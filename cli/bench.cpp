@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <iostream>
+#include <string>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -34,6 +36,7 @@ struct Options {
   bool peak = false;
   double peak_gflops = 0;
   bool eager = false;
+  bool serve = false;
   models::ModelOptions model_options;
 };
 
@@ -134,6 +137,43 @@ Timing time_runs(int warmup, int iterations, Body&& body) {
   return {rank(0.5), rank(0.9), ms.front()};
 }
 
+// --serve: the plan stays warm while bench/compare interleaves it with other peers' runs, so that a
+// machine whose speed drifts slows every peer alike. After the warm-up it prints {"ready": true} on
+// one line, then answers each line N on stdin (a positive count) with the N runs' times as one JSON
+// line, until end of input.
+void serve(engine::Plan& plan, const Tensor& x, int warmup, double compile_ms) {
+  double warm_ms = 0;
+  for (int i = 0; i < warmup; ++i) {
+    const auto start = Clock::now();
+    plan.run(x);
+    warm_ms = ms_since(start);
+  }
+  const engine::PlanStats& s = plan.stats();
+  nlohmann::json ready = {{"ready", true},       {"compile_ms", compile_ms},          {"warm_ms", warm_ms},
+                          {"macs", s.macs},      {"reorder_count", s.reorder_count()}, {"arena_bytes", s.arena_bytes},
+                          {"weight_bytes", s.weight_bytes}};
+  std::printf("%s\n", ready.dump().c_str());
+  std::fflush(stdout);
+  for (std::string line; std::getline(std::cin, line);) {
+    int count = 0;
+    try {
+      size_t used = 0;
+      count = std::stoi(line, &used);
+      if (used != line.size()) count = 0;
+    } catch (const std::exception&) {
+    }
+    if (count < 1) throw UsageError("bench --serve: expected a positive count of runs per line, got '" + line + "'");
+    nlohmann::json runs = nlohmann::json::array();
+    for (int i = 0; i < count; ++i) {
+      const auto start = Clock::now();
+      plan.run(x);
+      runs.push_back(ms_since(start));
+    }
+    std::printf("%s\n", nlohmann::json{{"runs_ms", runs}}.dump().c_str());
+    std::fflush(stdout);
+  }
+}
+
 void run(const Options& o) {
   autograd::NoGradGuard no_grad;  // inference: record no graph
   const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -166,6 +206,7 @@ void run(const Options& o) {
     const double compile_ms = ms_since(compile_start);
     model.reset();
 
+    if (o.serve) return serve(plan, x, o.warmup, compile_ms);
     const Timing t = time_runs(o.warmup, o.iterations, [&] { plan.run(x); });
     const engine::PlanStats& s = plan.stats();
     const double gflops = 2.0 * double(s.macs) / (t.median / 1e3) / 1e9;
@@ -231,9 +272,13 @@ void add_bench(CLI::App& app) {
   cmd->add_option("--peak-gflops", o->peak_gflops, "A peak measured before, for percent_of_peak")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--eager", o->eager, "Also time the eager path, for the ratio");
+  cmd->add_flag("--serve", o->serve,
+                "After the warm-up print {\"ready\": true}, then time N runs for each line N on stdin "
+                "(one JSON line each) until end of input: bench/compare's interleaved rounds");
   add_model_options(*cmd, o->model_options);
   cmd->callback([o] {
     if (o->model.empty() && !o->peak) throw UsageError("bench needs --model, --peak or both");
+    if (o->serve && (o->model.empty() || o->eager)) throw UsageError("bench --serve needs --model and no --eager");
     run(*o);
   });
 }

@@ -45,6 +45,30 @@ TEST(EngineBench, PeakAloneMeasuresTheFmaPeak) {
   EXPECT_FALSE(j.contains("latency_ms_median"));
 }
 
+// --serve, as bench/compare drives it: a ready line after the warm-up, then one line of times per request.
+TEST(EngineBench, ServeAnswersEachCountWithThatManyRuns) {
+  const fs::path requests = testing::process_dir("bench-serve") / "requests.txt";
+  std::ofstream(requests) << "2\n1\n";
+  const std::string model = "--model resnet_18 --num-classes 10 --input-size 32 --threads 1 --warmup 1 --serve";
+  BenchRun r = bench(model + " < " + requests.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<nlohmann::json> replies;
+  while (std::getline(lines, line)) replies.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(replies.size(), 3u) << r.out;
+  EXPECT_EQ(replies[0].at("ready"), true);
+  EXPECT_EQ(replies[1].at("runs_ms").size(), 2u);
+  EXPECT_EQ(replies[2].at("runs_ms").size(), 1u);
+  for (const auto& ms : replies[1].at("runs_ms")) EXPECT_GT(ms.get<double>(), 0);
+
+  std::ofstream(requests) << "1\nsoon\n";
+  r = bench(model + " < " + requests.string());
+  testing::expect_error(r, 2, "expected a positive count of runs per line, got 'soon'");
+  r = bench("--model resnet_18 --serve --eager");
+  testing::expect_error(r, 2, "bench --serve needs --model and no --eager");
+}
+
 TEST(EngineBench, UsageAndModelErrorsAreOneLine) {
   BenchRun r = bench("");
   EXPECT_EQ(r.code, 2);
