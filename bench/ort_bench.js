@@ -104,6 +104,16 @@ async function main() {
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, [o.batch, 3, o.size, o.size]) };
   const outputName = session.outputNames[0];
 
+  // Each run's wall time in ms.
+  const timeRuns = async (count) => {
+    const runs = [];
+    for (let i = 0; i < count; i++) {
+      const start = process.hrtime.bigint();
+      await session.run(feeds);
+      runs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return runs;
+  };
   let out;
   let warmMs = 0;
   for (let i = 0; i < o.warmup; i++) {
@@ -134,13 +144,7 @@ async function main() {
     for await (const line of lines) {
       const count = /^[0-9]+$/.test(line.trim()) ? Number.parseInt(line, 10) : 0;
       if (count < 1) fail(`--serve: expected a positive count of runs per line, got '${line}'`);
-      const runs = [];
-      for (let i = 0; i < count; i++) {
-        const start = process.hrtime.bigint();
-        await session.run(feeds);
-        runs.push(Number(process.hrtime.bigint() - start) / 1e6);
-      }
-      console.log(JSON.stringify({ runs_ms: runs }));
+      console.log(JSON.stringify({ runs_ms: await timeRuns(count) }));
     }
     return;
   }
@@ -150,12 +154,7 @@ async function main() {
   if (warmMs > 0 && o.maxSeconds > 0 && iterations > 3) {
     iterations = Math.max(3, Math.min(iterations, Math.floor((o.maxSeconds * 1e3) / warmMs)));
   }
-  const runs = [];
-  for (let i = 0; i < iterations; i++) {
-    const start = process.hrtime.bigint();
-    out = await session.run(feeds);
-    runs.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  const runs = await timeRuns(iterations);
   const sorted = [...runs].sort((a, b) => a - b);
   const median = nearestRank(sorted, 0.5);
   Object.assign(result, {

@@ -122,15 +122,22 @@ struct Timing {
   double median, p90, min;
 };
 
+// Each run's wall time in ms.
 template <class Body>
-Timing time_runs(int warmup, int iterations, Body&& body) {
-  for (int i = 0; i < warmup; ++i) body();
+std::vector<double> run_times(int runs, Body&& body) {
   std::vector<double> ms;
-  for (int i = 0; i < iterations; ++i) {
+  for (int i = 0; i < runs; ++i) {
     const auto start = Clock::now();
     body();
     ms.push_back(ms_since(start));
   }
+  return ms;
+}
+
+template <class Body>
+Timing time_runs(int warmup, int iterations, Body&& body) {
+  for (int i = 0; i < warmup; ++i) body();
+  std::vector<double> ms = run_times(iterations, body);
   std::sort(ms.begin(), ms.end());
   // Nearest rank: the smallest time at least 50% (90%) of the runs do not exceed.
   auto rank = [&](double q) { return ms[std::min(ms.size() - 1, size_t(std::ceil(q * double(ms.size()))) - 1)]; };
@@ -142,12 +149,8 @@ Timing time_runs(int warmup, int iterations, Body&& body) {
 // one line, then answers each line N on stdin (a positive count) with the N runs' times as one JSON
 // line, until end of input.
 void serve(engine::Plan& plan, const Tensor& x, int warmup, double compile_ms) {
-  double warm_ms = 0;
-  for (int i = 0; i < warmup; ++i) {
-    const auto start = Clock::now();
-    plan.run(x);
-    warm_ms = ms_since(start);
-  }
+  const std::vector<double> warm = run_times(warmup, [&] { plan.run(x); });
+  const double warm_ms = warm.empty() ? 0.0 : warm.back();
   const engine::PlanStats& s = plan.stats();
   nlohmann::json ready = {{"ready", true},       {"compile_ms", compile_ms},          {"warm_ms", warm_ms},
                           {"macs", s.macs},      {"reorder_count", s.reorder_count()}, {"arena_bytes", s.arena_bytes},
@@ -163,12 +166,7 @@ void serve(engine::Plan& plan, const Tensor& x, int warmup, double compile_ms) {
     } catch (const std::exception&) {
     }
     if (count < 1) throw UsageError("bench --serve: expected a positive count of runs per line, got '" + line + "'");
-    nlohmann::json runs = nlohmann::json::array();
-    for (int i = 0; i < count; ++i) {
-      const auto start = Clock::now();
-      plan.run(x);
-      runs.push_back(ms_since(start));
-    }
+    const nlohmann::json runs = run_times(count, [&] { plan.run(x); });
     std::printf("%s\n", nlohmann::json{{"runs_ms", runs}}.dump().c_str());
     std::fflush(stdout);
   }
