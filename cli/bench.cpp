@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <string>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -37,6 +38,7 @@ struct Options {
   double peak_gflops = 0;
   bool eager = false;
   bool serve = false;
+  bool profile = false;
   models::ModelOptions model_options;
 };
 
@@ -172,6 +174,40 @@ void serve(engine::Plan& plan, const Tensor& x, int warmup, double compile_ms) {
   }
 }
 
+double gflops_of(int64_t macs, double ms) { return ms > 0 ? 2.0 * double(macs) / ms / 1e6 : 0.0; }
+
+// --profile: each step's median time, then the totals per implementation (oneDNN's or lucid's).
+nlohmann::json profile_json(const std::vector<engine::StepProfile>& steps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : steps)
+    out.push_back({{"name", s.name}, {"kind", s.kind}, {"impl", s.impl}, {"macs", s.macs}, {"ms", s.ms}});
+  return out;
+}
+
+void print_profile(const std::vector<engine::StepProfile>& steps, int runs) {
+  struct Total {
+    int steps = 0;
+    int64_t macs = 0;
+    double ms = 0;
+  };
+  std::map<std::string, Total> by_impl;
+  double all_ms = 0;
+  std::printf("profile: each step timed on its own, median of %d runs\n", runs);
+  for (const auto& s : steps) {
+    std::printf("  %-32s %-16s %-28s %8.3f ms", s.name.c_str(), s.kind.c_str(), s.impl.c_str(), s.ms);
+    if (s.macs > 0) std::printf(" %7.1f GFLOP/s", gflops_of(s.macs, s.ms));
+    std::printf("\n");
+    Total& t = by_impl[s.impl];
+    ++t.steps, t.macs += s.macs, t.ms += s.ms, all_ms += s.ms;
+  }
+  std::printf("by implementation (steps summed: %.2f ms):\n", all_ms);
+  for (const auto& [impl, t] : by_impl) {
+    std::printf("  %-28s %4d steps %9.2f ms %5.1f%%", impl.c_str(), t.steps, t.ms, 100.0 * t.ms / all_ms);
+    if (t.macs > 0) std::printf(" %7.1f GFLOP/s", gflops_of(t.macs, t.ms));
+    std::printf("\n");
+  }
+}
+
 void run(const Options& o) {
   autograd::NoGradGuard no_grad;  // inference: record no graph
   const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -227,6 +263,7 @@ void run(const Options& o) {
     out["reorder_count"] = s.reorder_count();
     out["arena_bytes"] = s.arena_bytes;
     out["weight_bytes"] = s.weight_bytes;
+    if (o.profile) out["profile"] = profile_json(plan.profile(x, o.iterations));
   }
 
   if (o.json) {
@@ -249,6 +286,12 @@ void run(const Options& o) {
   std::printf("plan: %d primitives, %d reorders, arena %.1f MB, weights %.1f MB, compiled in %.0f ms\n",
               out["primitives"].get<int>(), out["reorder_count"].get<int>(), out["arena_bytes"].get<double>() / 1e6,
               out["weight_bytes"].get<double>() / 1e6, out["compile_ms"].get<double>());
+  if (o.profile) {
+    std::vector<engine::StepProfile> steps;
+    for (const auto& j : out["profile"])
+      steps.push_back({j["name"], j["kind"], j["impl"], j["macs"].get<int64_t>(), j["ms"].get<double>()});
+    print_profile(steps, o.iterations);
+  }
 }
 
 }  // namespace
@@ -273,10 +316,14 @@ void add_bench(CLI::App& app) {
   cmd->add_flag("--serve", o->serve,
                 "After the warm-up print {\"ready\": true}, then time N runs for each line N on stdin "
                 "(one JSON line each) until end of input: bench/compare's interleaved rounds");
+  cmd->add_flag("--profile", o->profile,
+                "Then time each step of the plan on its own (--iterations runs): per step and per implementation");
   add_model_options(*cmd, o->model_options);
   cmd->callback([o] {
     if (o->model.empty() && !o->peak) throw UsageError("bench needs --model, --peak or both");
-    if (o->serve && (o->model.empty() || o->eager)) throw UsageError("bench --serve needs --model and no --eager");
+    if (o->serve && (o->model.empty() || o->eager || o->profile))
+      throw UsageError("bench --serve needs --model and no --eager or --profile");
+    if (o->profile && o->model.empty()) throw UsageError("bench --profile needs --model");
     run(*o);
   });
 }

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lucid/models/resnet.h"
 #include "lucid/tensor.h"
@@ -38,6 +39,13 @@ struct PlanStats {
   int64_t macs = 0;                    // multiply-accumulates per run (convolutions and the classifier)
 };
 
+// One step of a plan and its time, from Plan::profile.
+struct StepProfile {
+  std::string name, kind, impl;  // as describe() prints them
+  int64_t macs = 0;              // multiply-accumulates: convolutions and the classifier, else 0
+  double ms = 0;                 // the median over the profiled runs
+};
+
 class Plan {
  public:
   Plan(Plan&&) noexcept;
@@ -53,6 +61,8 @@ class Plan {
   const PlanStats& stats() const;
   // One line per primitive: name, kind, oneDNN implementation, source and destination layouts.
   std::string describe() const;
+  // Runs x `runs` times as run() does, timing each step on its own: one entry per step, in order.
+  std::vector<StepProfile> profile(const Tensor& x, int runs);
 
   struct Impl;
 

@@ -4,8 +4,9 @@
 #include <functional>
 #include <optional>
 
-#include "backend/cpu/conv_groups_of_4.h"
+#include "backend/cpu/conv_1x1.h"
 #include "backend/cpu/conv_grouped_3x3.h"
+#include "backend/cpu/conv_groups_of_4.h"
 #include "engine/fold.h"
 #include "lucid/error.h"
 
@@ -117,16 +118,23 @@ class Lowering {
   }
 
   void conv(const Node& node) {
+    const int64_t macs = count_macs(node);
+    conv_step(node);
+    p_.steps.back().macs = macs;
+  }
+
+  void conv_step(const Node& node) {
     using dnnl::convolution_forward;
     const nn::Conv2d& c = *node.conv;
     const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
-    count_macs(node);
-    // lucid's grouped kernels: f32 on nChw8c, without a residual (blocked_kernel).
-    const bool lucid_kernel =
-        type_ == DataType::f32 && node.residual < 0 && backend::cpu::blocked_nchw() == Tag::nChw8c;
-    if (lucid_kernel && backend::cpu::groups_of_4_supported(ws, o)) return groups_of_4(node);
-    if (lucid_kernel && backend::cpu::grouped_3x3_supported(ws, o)) return grouped_3x3(node);
+    // lucid's kernels: f32 on nChw8c (blocked_kernel); the grouped ones without a residual.
+    const bool lucid_kernel = type_ == DataType::f32 && backend::cpu::blocked_nchw() == Tag::nChw8c;
+    if (lucid_kernel && backend::cpu::conv_1x1_supported(ws, o) &&
+        backend::cpu::conv_1x1_preferred(graph_.values[node.src]))
+      return conv_1x1(node);
+    if (lucid_kernel && node.residual < 0 && backend::cpu::groups_of_4_supported(ws, o)) return groups_of_4(node);
+    if (lucid_kernel && node.residual < 0 && backend::cpu::grouped_3x3_supported(ws, o)) return grouped_3x3(node);
     const int64_t g = o.groups;
     // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
     const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};
@@ -193,9 +201,11 @@ class Lowering {
   }
 
   // Before folded_weights: a released weight's shape is {0}.
-  void count_macs(const Node& node) {
+  int64_t count_macs(const Node& node) {
     const Shape& ws = node.conv->weight.shape();
-    p_.macs += numel(graph_.values[node.dst]) * ws[1] * ws[2] * ws[3];
+    const int64_t macs = numel(graph_.values[node.dst]) * ws[1] * ws[2] * ws[3];
+    p_.macs += macs;
+    return macs;
   }
 
   // The grouped 3x3 with 4 channels per group, on nChw8c, by lucid's kernel (conv_groups_of_4.h).
@@ -224,14 +234,34 @@ class Lowering {
     });
   }
 
-  // A step that runs one of lucid's kernels (no residual) on nChw8c f32 activations.
+  // A 1x1 convolution on a small map at batch 1, by lucid's kernel (conv_1x1.h).
+  void conv_1x1(const Node& node) {
+    const FoldedConv folded = folded_weights(node);
+    const int64_t out = int64_t(folded.bias.size()), in = int64_t(folded.weight.size()) / out;
+    auto conv = std::make_shared<const backend::cpu::Conv1x1>(backend::cpu::pack_conv_1x1(
+        folded.weight.data(), folded.bias.data(), out, in, node.relu, node.residual >= 0));
+    p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
+    const Shape& x = graph_.values[node.src];
+    blocked_kernel(node, "lucid:conv_1x1:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
+      backend::cpu::run_conv_1x1(*conv, src, dst, n, h, w);
+    });
+  }
+
+  // A step that runs one of lucid's kernels on nChw8c f32 activations. With a residual the
+  // kernel adds into dst, which holds the identity: written in place, as oneDNN's sum post-op.
   void blocked_kernel(const Node& node, const char* impl, std::function<void(const float*, float*)> run) {
     auto blocked = [&](int v) { return memory::desc(dims(graph_.values[v]), DataType::f32, Tag::nChw8c); };
     const int src = in_layout(map_[node.src], blocked(node.src), node.name, "activation");
-    const int dst = new_value(blocked(node.dst));
+    int dst;
+    if (node.residual >= 0) {
+      const int identity = in_layout(map_[node.residual], blocked(node.dst), node.name, "residual");
+      dst = add_value(blocked(node.dst), p_.values[identity].buffer);
+    } else {
+      dst = new_value(blocked(node.dst));
+    }
     map_[node.dst] = dst;
     add_step(Exec{.name = node.name,
-                  .kind = node.relu ? "conv+relu" : "conv",
+                  .kind = std::string("conv") + (node.residual >= 0 ? "+sum" : "") + (node.relu ? "+relu" : ""),
                   .impl = impl,
                   .primitive = {},
                   .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
@@ -305,7 +335,8 @@ class Lowering {
     }
     if (release_weights_) Tensor(fc.weight).release();
     map_[node.dst] = exec.values[1].second;
-    p_.macs += xs[0] * out * xs[1] * xs[2] * xs[3];
+    exec.macs = xs[0] * out * xs[1] * xs[2] * xs[3];
+    p_.macs += exec.macs;
     add_step(std::move(exec));
   }
 

@@ -1,5 +1,7 @@
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <sstream>
 
@@ -51,6 +53,8 @@ struct Plan::Impl {
   Bytes arena{nullptr, &std::free}, scratchpad{nullptr, &std::free};
   memory input, output;  // bound to the caller's tensors per run
   std::vector<backend::cpu::Args> args;
+
+  Tensor execute(const Tensor& x, std::vector<double>* step_ms);
 
   // Places the buffers in the arena and binds every step's arguments once.
   void bind() {
@@ -107,28 +111,52 @@ const Shape& Plan::output_shape() const { return impl_->output_shape; }
 const std::string& Plan::precision() const { return impl_->precision; }
 const PlanStats& Plan::stats() const { return impl_->stats; }
 
-Tensor Plan::run(const Tensor& x) {
-  if (!x.defined() || x.shape() != impl_->input_shape)
-    throw ShapeError("engine", cat("the plan was compiled for input ", to_string(impl_->input_shape), ", got ",
+// Runs every step on x; with step_ms, adds each step's milliseconds to it.
+Tensor Plan::Impl::execute(const Tensor& x, std::vector<double>* step_ms) {
+  if (!x.defined() || x.shape() != input_shape)
+    throw ShapeError("engine", cat("the plan was compiled for input ", to_string(input_shape), ", got ",
                                    x.defined() ? to_string(x.shape()) : "an undefined tensor"));
   if (x.dtype() != DType::F32) throw ValueError("engine", cat("expects an F32 input, got ", dtype_name(x.dtype())));
-  Tensor y = Tensor::empty(impl_->output_shape);
-  ThreadScope threads(impl_->threads);
+  Tensor y = Tensor::empty(output_shape);
+  ThreadScope scope(threads);
   guarded("engine", [&] {
-    impl_->input.set_data_handle(x.raw_data());
-    impl_->output.set_data_handle(y.raw_data());
-    const auto& steps = impl_->program.steps;
+    input.set_data_handle(x.raw_data());
+    output.set_data_handle(y.raw_data());
+    const auto& steps = program.steps;
     // oneDNN's CPU stream runs a primitive to completion before execute returns (OpenMP
-    // runtime), so a lucid kernel may read what the step before it wrote.
+    // runtime), so a lucid kernel may read what the step before it wrote, and a step's time
+    // is the time its call takes.
     for (size_t i = 0; i < steps.size(); ++i) {
+      const auto start = step_ms ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       if (steps[i].kernel)
-        steps[i].kernel(impl_->args[i]);
+        steps[i].kernel(args[i]);
       else
-        steps[i].primitive.execute(stream(), impl_->args[i]);
+        steps[i].primitive.execute(stream(), args[i]);
+      if (step_ms)
+        (*step_ms)[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     }
     stream().wait();
   });
   return y;
+}
+
+Tensor Plan::run(const Tensor& x) { return impl_->execute(x, nullptr); }
+
+std::vector<StepProfile> Plan::profile(const Tensor& x, int runs) {
+  if (runs < 1) throw ValueError("engine", cat("profile needs at least one run, got ", runs));
+  const auto& steps = impl_->program.steps;
+  std::vector<std::vector<double>> times(steps.size());
+  for (int r = 0; r < runs; ++r) {
+    std::vector<double> ms(steps.size(), 0.0);
+    impl_->execute(x, &ms);
+    for (size_t i = 0; i < steps.size(); ++i) times[i].push_back(ms[i]);
+  }
+  std::vector<StepProfile> out;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    std::sort(times[i].begin(), times[i].end());
+    out.push_back({steps[i].name, steps[i].kind, steps[i].impl, steps[i].macs, times[i][times[i].size() / 2]});
+  }
+  return out;
 }
 
 std::string Plan::describe() const {

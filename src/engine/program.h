@@ -38,6 +38,7 @@ struct Exec {
   memory::desc scratchpad;
   // A lucid kernel that runs instead of `primitive` (then empty), on the same bound arguments.
   std::function<void(const backend::cpu::Args&)> kernel = {};
+  int64_t macs = 0;  // multiply-accumulates per run: convolutions and the classifier
 };
 
 struct Program {

@@ -69,6 +69,35 @@ TEST(EngineBench, ServeAnswersEachCountWithThatManyRuns) {
   testing::expect_error(r, 2, "bench --serve needs --model and no --eager");
 }
 
+TEST(EngineBench, ProfileTimesEveryStepAndSumsThemPerImplementation) {
+  const std::string model = "--model resnet_18 --num-classes 10 --input-size 32 --iterations 2 --warmup 0 --threads 1";
+  BenchRun r = bench(model + " --profile --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("profile").size(), j.at("primitives").get<size_t>());
+  int64_t macs = 0;
+  for (const auto& step : j.at("profile")) {
+    EXPECT_GE(step.at("ms").get<double>(), 0.0);
+    EXPECT_FALSE(step.at("impl").get<std::string>().empty());
+    macs += step.at("macs").get<int64_t>();
+  }
+  EXPECT_EQ(macs, j.at("macs").get<int64_t>());
+  EXPECT_EQ(j.at("profile")[0].at("name"), "conv1");
+
+  r = bench(model + " --profile");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("profile: each step timed on its own, median of 2 runs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("by implementation"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fc "), std::string::npos) << r.out;
+
+  r = bench(model + " --profile --serve");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bench --serve needs --model and no --eager or --profile"), std::string::npos) << r.err;
+  r = bench("--peak --profile");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bench --profile needs --model"), std::string::npos) << r.err;
+}
+
 TEST(EngineBench, UsageAndModelErrorsAreOneLine) {
   BenchRun r = bench("");
   EXPECT_EQ(r.code, 2);

@@ -7,6 +7,8 @@
 #include <optional>
 #include <sstream>
 
+#include "backend/cpu/dnnl_context.h"
+#include "backend/cpu/simd.h"
 #include "engine/arena.h"
 #include "lucid/error.h"
 #include "lucid/models/registry.h"
@@ -29,6 +31,11 @@ void randomize_batch_norms(nn::Module& model, uint64_t seed) {
     if (name.ends_with("weight")) rng.uniform_(t, 0.5f, 1.5f);
     if (name.ends_with("bias")) rng.uniform_(t, -0.3f, 0.3f);
   }
+}
+
+// Whether plans here use lucid's nChw8c kernels (an AVX2 CPU without AVX-512).
+bool backend_has_lucid_kernels() {
+  return backend::cpu::cpu_has_avx2_fma() && backend::cpu::blocked_nchw() == dnnl::memory::format_tag::nChw8c;
 }
 
 Tensor random_input(const Shape& shape, uint64_t seed) {
@@ -80,6 +87,40 @@ TEST(Engine, ResNeXt50WithRandomBatchNormStatisticsMatchesEager) {
   auto model = models::resnext_50_32x4d();
   randomize_batch_norms(*model, 14);
   expect_matches_eager(*model, {2, 3, 64, 64});
+}
+
+// At batch 1 the small maps (stages 3 and 4 at 96 x 96) take lucid's 1x1 kernel, residual adds included.
+TEST(Engine, ResNeXt50AtBatchOneOnSmallMapsMatchesEager) {
+  manual_seed(9);
+  auto model = models::resnext_50_32x4d();
+  randomize_batch_norms(*model, 16);
+  expect_matches_eager(*model, {1, 3, 96, 96});
+  if (!backend_has_lucid_kernels()) return;
+  model->eval();
+  const std::string steps = compile(*model, {1, 3, 96, 96}).describe();
+  EXPECT_NE(steps.find("layer4.2.conv3  conv+sum+relu  lucid:conv_1x1:avx2"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("layer3.0.conv1  conv+relu  jit_1x1"), std::string::npos) << steps;  // 12 x 12: oneDNN's
+}
+
+TEST(Engine, ProfileTimesEveryStepInOrder) {
+  manual_seed(10);
+  models::ResNeXt model(models::BlockType::Bottleneck, {1, 1, 1, 1}, 4, 4, 10);
+  model.eval();
+  Plan plan = compile(model, {1, 3, 32, 32});
+  const std::vector<StepProfile> steps = plan.profile(random_input({1, 3, 32, 32}, 9), 3);
+  ASSERT_EQ(int(steps.size()), plan.stats().primitives);
+  std::istringstream lines(plan.describe());
+  int64_t macs = 0;
+  for (const StepProfile& step : steps) {
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_TRUE(line.starts_with(step.name + "  " + step.kind + "  " + step.impl)) << line;
+    EXPECT_GE(step.ms, 0.0);
+    macs += step.macs;
+  }
+  EXPECT_EQ(macs, plan.stats().macs);
+  EXPECT_THROW(plan.profile(random_input({1, 3, 32, 32}, 9), 0), ValueError);
+  EXPECT_THROW(plan.profile(random_input({1, 3, 33, 32}, 9), 1), ShapeError);
 }
 
 TEST(Engine, PlanOutlivesTheModel) {

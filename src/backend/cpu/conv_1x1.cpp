@@ -1,0 +1,161 @@
+#include "backend/cpu/conv_1x1.h"
+
+#include <algorithm>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "backend/cpu/simd.h"
+
+namespace lucid::backend::cpu {
+namespace {
+
+constexpr int64_t kBlock = 8;          // channels per nChw8c block
+constexpr int64_t kLanes = 16;         // output channels per register tile: two blocks
+constexpr int64_t kChunkBlocks = 32;   // input blocks per chunk: 256 channels, 16 KB of weights (half of L1)
+constexpr int64_t kMaxPixels = 6;      // 6 pixels x 2 blocks = 12 accumulators, 2 weights, a broadcast
+constexpr int64_t kLineFloats = 16;    // a 64-byte cache line
+
+#if defined(__x86_64__)
+
+// One register tile: T consecutive pixels x 16 output channels, over one chunk of input blocks.
+struct Tile {
+  const float* src;       // pixel 0 of the chunk's first input block
+  int64_t src_block_step; // floats from one input block to the next: the map's pixels x 8
+  int64_t blocks;         // input blocks in the chunk
+  const float* weights;   // (blocks x 8, 16)
+  const float* bias;      // 16
+  float* dst;             // pixel 0 of the first of the two output blocks
+  int64_t dst_block_step;
+  bool first, last;       // the first chunk starts from the bias (and the identity); the last applies the ReLU
+  bool relu, residual;
+  const float* prefetch;  // lines of the next chunk's weights to bring into L1, or null
+  int64_t prefetch_lines;
+};
+
+template <int T>
+__attribute__((target("avx2,fma"))) inline void tile(const Tile& p) {
+  __m256 acc[T][2];
+#pragma GCC unroll 6
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 2
+    for (int b = 0; b < 2; ++b) {
+      float* at = p.dst + b * p.dst_block_step + t * kBlock;
+      if (!p.first)  // the partial sums of the chunks before
+        acc[t][b] = _mm256_loadu_ps(at);
+      else if (p.residual)
+        acc[t][b] = _mm256_add_ps(_mm256_loadu_ps(p.bias + b * kBlock), _mm256_loadu_ps(at));
+      else
+        acc[t][b] = _mm256_loadu_ps(p.bias + b * kBlock);
+    }
+  const int64_t lines_per_block = (p.prefetch_lines + p.blocks - 1) / p.blocks;
+  const float* w = p.weights;
+  for (int64_t ib = 0; ib < p.blocks; ++ib) {
+    for (int64_t j = ib * lines_per_block; j < std::min(p.prefetch_lines, (ib + 1) * lines_per_block); ++j)
+      _mm_prefetch(reinterpret_cast<const char*>(p.prefetch + j * kLineFloats), _MM_HINT_T0);
+    const float* x = p.src + ib * p.src_block_step;
+#pragma GCC unroll 8
+    for (int i = 0; i < kBlock; ++i, w += kLanes) {
+      const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + kBlock);
+#pragma GCC unroll 6
+      for (int t = 0; t < T; ++t) {
+        const __m256 v = _mm256_broadcast_ss(x + t * kBlock + i);
+        acc[t][0] = _mm256_fmadd_ps(v, w0, acc[t][0]);
+        acc[t][1] = _mm256_fmadd_ps(v, w1, acc[t][1]);
+      }
+    }
+  }
+  const bool relu = p.last && p.relu;
+#pragma GCC unroll 6
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 2
+    for (int b = 0; b < 2; ++b)
+      _mm256_storeu_ps(p.dst + b * p.dst_block_step + t * kBlock,
+                       relu ? _mm256_max_ps(acc[t][b], _mm256_setzero_ps()) : acc[t][b]);
+}
+
+// A tile of n pixels, n <= T.
+template <int T>
+__attribute__((target("avx2,fma"))) inline void tile_of(int64_t n, const Tile& p) {
+  if constexpr (T > 0) {
+    if (n == T) return tile<T>(p);
+    tile_of<T - 1>(n, p);
+  }
+}
+
+#endif
+
+}  // namespace
+
+bool conv_1x1_supported(const Shape& weight, const ops::Conv2dOptions& o) {
+  return cpu_has_avx2_fma() && o.groups == 1 && weight[0] % kLanes == 0 && weight[1] % kBlock == 0 &&
+         weight[2] == 1 && weight[3] == 1 && o.stride == ops::Pair{1, 1} && o.padding == ops::Pair{0, 0};
+}
+
+bool conv_1x1_preferred(const Shape& input) { return input[0] == 1 && input[2] * input[3] <= 49; }
+
+Conv1x1 pack_conv_1x1(const float* weight, const float* bias, int64_t out_channels, int64_t in_channels, bool relu,
+                      bool residual) {
+  Conv1x1 conv{.in_channels = in_channels,
+               .out_channels = out_channels,
+               .packed = Tensor::empty({out_channels / kLanes, in_channels, kLanes}),
+               .bias = std::vector<float>(bias, bias + out_channels),
+               .relu = relu,
+               .residual = residual};
+  float* packed = conv.packed.data<float>();
+  for (int64_t o = 0; o < out_channels; ++o)
+    for (int64_t i = 0; i < in_channels; ++i)
+      packed[((o / kLanes) * in_channels + i) * kLanes + o % kLanes] = weight[o * in_channels + i];
+  return conv;
+}
+
+// Each thread takes whole 16-channel slices of the output; for each 256-channel chunk of a
+// slice's weights (16 KB, kept in L1), every image and every tile of pixels: the weights are
+// read from memory once per run, the input (at most 49 pixels x 8192 channels, from L2) once
+// per slice. The chunk's tiles between them prefetch the next chunk, which follows in memory.
+void run_conv_1x1(const Conv1x1& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w) {
+#if defined(__x86_64__)
+  const int64_t pixels = h * w, in_blocks = conv.in_channels / kBlock, slices = conv.out_channels / kLanes;
+  const int64_t tiles = (pixels + kMaxPixels - 1) / kMaxPixels, narrow = pixels / tiles, wide = pixels % tiles;
+  const float* packed = conv.packed.data<float>();
+  const float* end = packed + conv.packed.numel();
+  const int64_t plane = pixels * kBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t slice = 0; slice < slices; ++slice) {
+    for (int64_t b0 = 0; b0 < in_blocks; b0 += kChunkBlocks) {
+      const int64_t blocks = std::min(kChunkBlocks, in_blocks - b0);
+      const float* weights = packed + (slice * conv.in_channels + b0 * kBlock) * kLanes;
+      const float* next = weights + blocks * kBlock * kLanes;  // the next chunk: this slice's or the next one's
+      const int64_t next_lines = std::min<int64_t>(kChunkBlocks * kBlock * kLanes, end - next) / kLineFloats;
+      const int64_t lines_per_tile = (next_lines + tiles - 1) / tiles;
+      for (int64_t image = 0; image < n; ++image) {
+        int64_t at = 0;
+        for (int64_t t = 0; t < tiles; ++t) {
+          const int64_t width = narrow + (t < wide ? 1 : 0);
+          const int64_t first_line = std::min(next_lines, t * lines_per_tile);
+          const Tile p{.src = src + (image * in_blocks + b0) * plane + at * kBlock,
+                       .src_block_step = plane,
+                       .blocks = blocks,
+                       .weights = weights,
+                       .bias = conv.bias.data() + slice * kLanes,
+                       .dst = dst + (image * slices * 2 + slice * 2) * plane + at * kBlock,
+                       .dst_block_step = plane,
+                       .first = b0 == 0,
+                       .last = b0 + blocks == in_blocks,
+                       .relu = conv.relu,
+                       .residual = conv.residual,
+                       .prefetch = next + first_line * kLineFloats,
+                       .prefetch_lines = image == 0 ? std::min(lines_per_tile, next_lines - first_line) : 0};
+          tile_of<kMaxPixels>(width, p);
+          at += width;
+        }
+      }
+    }
+  }
+#else
+  (void)conv, (void)src, (void)dst, (void)n, (void)h, (void)w;
+#endif
+}
+
+}  // namespace lucid::backend::cpu
