@@ -16,6 +16,7 @@ constexpr int64_t kLanes = 16;         // output channels per register tile: two
 constexpr int64_t kChunkBlocks = 32;   // input blocks per chunk: 256 channels, 16 KB of weights (half of L1)
 constexpr int64_t kMaxPixels = 6;      // 6 pixels x 2 blocks = 12 accumulators, 2 weights, a broadcast
 constexpr int64_t kLineFloats = 16;    // a 64-byte cache line
+constexpr int64_t kGroupInputBytes = 256 << 10;  // a group of images' chunk of input: half of L2
 
 #if defined(__x86_64__)
 
@@ -110,45 +111,54 @@ Conv1x1 pack_conv_1x1(const float* weight, const float* bias, int64_t out_channe
   return conv;
 }
 
-// Each thread takes whole 16-channel slices of the output; for each 256-channel chunk of a
-// slice's weights (16 KB, kept in L1), every image and every tile of pixels: the weights are
-// read from memory once per run, the input (at most 49 pixels x 8192 channels, from L2) once
-// per slice. The chunk's tiles between them prefetch the next chunk, which follows in memory.
+// The output is cut into 16-channel slices, shared out among the threads, and the reduction
+// into 256-channel chunks. For a few images at a time (whose chunk of input, 256 KB at most,
+// stays in L2), chunk by chunk: each thread runs its slices' tiles over that chunk, with the
+// slice's 16 KB of the chunk's weights in L1, and prefetches the next slice's. Each weight is
+// read from memory once per group of images, and partial sums wait in dst between chunks.
 void run_conv_1x1(const Conv1x1& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w) {
 #if defined(__x86_64__)
   const int64_t pixels = h * w, in_blocks = conv.in_channels / kBlock, slices = conv.out_channels / kLanes;
   const int64_t tiles = (pixels + kMaxPixels - 1) / kMaxPixels, narrow = pixels / tiles, wide = pixels % tiles;
+  const int64_t group = std::clamp<int64_t>(kGroupInputBytes / (pixels * kChunkBlocks * kBlock * 4), 1, n);
   const float* packed = conv.packed.data<float>();
   const float* end = packed + conv.packed.numel();
-  const int64_t plane = pixels * kBlock;
-#pragma omp parallel for schedule(static)
-  for (int64_t slice = 0; slice < slices; ++slice) {
+  const int64_t plane = pixels * kBlock, slice_floats = conv.in_channels * kLanes;
+#pragma omp parallel
+  for (int64_t image0 = 0; image0 < n; image0 += group) {
+    const int64_t images = std::min(group, n - image0);
     for (int64_t b0 = 0; b0 < in_blocks; b0 += kChunkBlocks) {
       const int64_t blocks = std::min(kChunkBlocks, in_blocks - b0);
-      const float* weights = packed + (slice * conv.in_channels + b0 * kBlock) * kLanes;
-      const float* next = weights + blocks * kBlock * kLanes;  // the next chunk: this slice's or the next one's
-      const int64_t next_lines = std::min<int64_t>(kChunkBlocks * kBlock * kLanes, end - next) / kLineFloats;
-      const int64_t lines_per_tile = (next_lines + tiles - 1) / tiles;
-      for (int64_t image = 0; image < n; ++image) {
-        int64_t at = 0;
-        for (int64_t t = 0; t < tiles; ++t) {
-          const int64_t width = narrow + (t < wide ? 1 : 0);
-          const int64_t first_line = std::min(next_lines, t * lines_per_tile);
-          const Tile p{.src = src + (image * in_blocks + b0) * plane + at * kBlock,
-                       .src_block_step = plane,
-                       .blocks = blocks,
-                       .weights = weights,
-                       .bias = conv.bias.data() + slice * kLanes,
-                       .dst = dst + (image * slices * 2 + slice * 2) * plane + at * kBlock,
-                       .dst_block_step = plane,
-                       .first = b0 == 0,
-                       .last = b0 + blocks == in_blocks,
-                       .relu = conv.relu,
-                       .residual = conv.residual,
-                       .prefetch = next + first_line * kLineFloats,
-                       .prefetch_lines = image == 0 ? std::min(lines_per_tile, next_lines - first_line) : 0};
-          tile_of<kMaxPixels>(width, p);
-          at += width;
+      // The same slices go to the same thread every time (static), so no thread reads partial
+      // sums another wrote, and no barrier is needed between chunks.
+#pragma omp for schedule(static) nowait
+      for (int64_t slice = 0; slice < slices; ++slice) {
+        const float* weights = packed + slice * slice_floats + b0 * kBlock * kLanes;
+        const float* next = std::min(end, weights + slice_floats);  // the next slice's chunk
+        const int64_t next_lines = std::min<int64_t>(blocks * kBlock * kLanes, end - next) / kLineFloats;
+        const int64_t lines_per_tile = (next_lines + images * tiles - 1) / (images * tiles);
+        for (int64_t i = 0; i < images; ++i) {
+          const int64_t image = image0 + i;
+          int64_t at = 0;
+          for (int64_t t = 0; t < tiles; ++t) {
+            const int64_t width = narrow + (t < wide ? 1 : 0);
+            const int64_t first_line = std::min(next_lines, (i * tiles + t) * lines_per_tile);
+            const Tile p{.src = src + (image * in_blocks + b0) * plane + at * kBlock,
+                         .src_block_step = plane,
+                         .blocks = blocks,
+                         .weights = weights,
+                         .bias = conv.bias.data() + slice * kLanes,
+                         .dst = dst + (image * slices * 2 + slice * 2) * plane + at * kBlock,
+                         .dst_block_step = plane,
+                         .first = b0 == 0,
+                         .last = b0 + blocks == in_blocks,
+                         .relu = conv.relu,
+                         .residual = conv.residual,
+                         .prefetch = next + first_line * kLineFloats,
+                         .prefetch_lines = std::min(lines_per_tile, next_lines - first_line)};
+            tile_of<kMaxPixels>(width, p);
+            at += width;
+          }
         }
       }
     }
