@@ -131,7 +131,7 @@ class Lowering {
     // lucid's kernels: f32 on nChw8c (blocked_kernel); the grouped ones without a residual.
     const bool lucid_kernel = type_ == DataType::f32 && backend::cpu::blocked_nchw() == Tag::nChw8c;
     if (lucid_kernel && backend::cpu::conv_1x1_supported(ws, o) &&
-        backend::cpu::conv_1x1_preferred(graph_.values[node.src]))
+        backend::cpu::conv_1x1_preferred(graph_.values[node.src], o.stride[0]))
       return conv_1x1(node);
     if (lucid_kernel && node.residual < 0 && backend::cpu::groups_of_4_supported(ws, o)) return groups_of_4(node);
     if (lucid_kernel && node.residual < 0 && backend::cpu::grouped_3x3_supported(ws, o)) return grouped_3x3(node);
@@ -234,12 +234,12 @@ class Lowering {
     });
   }
 
-  // A 1x1 convolution on a small map at batch 1, by lucid's kernel (conv_1x1.h).
+  // A 1x1 convolution onto a small map at batch 1, by lucid's kernel (conv_1x1.h).
   void conv_1x1(const Node& node) {
     const FoldedConv folded = folded_weights(node);
     const int64_t out = int64_t(folded.bias.size()), in = int64_t(folded.weight.size()) / out;
     auto conv = std::make_shared<const backend::cpu::Conv1x1>(backend::cpu::pack_conv_1x1(
-        folded.weight.data(), folded.bias.data(), out, in, node.relu, node.residual >= 0));
+        folded.weight.data(), folded.bias.data(), out, in, node.relu, node.residual >= 0, node.conv->options().stride[0]));
     p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
     const Shape& x = graph_.values[node.src];
     blocked_kernel(node, "lucid:conv_1x1:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {

@@ -1,6 +1,7 @@
 // The 1x1 kernel for small maps (backend/cpu/conv_1x1.h) against the reference convolution, on
 // nChw8c data: every tile width (1-6 pixels), one and several 256-channel chunks (and a last
-// chunk of one block), one and several images, with and without the residual and the ReLU.
+// chunk of one block), one and several images (one group of them and several), strides 1 and
+// 2 on even and odd sizes, with and without the residual and the ReLU.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,14 +22,16 @@ using testing::uniform;
 struct Case {
   int64_t n, c, oc, h, w;
   bool residual, relu;
+  int64_t stride = 1;
 };
 
 class Conv1x1 : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Conv1x1, MatchesReferenceConvolution) {
   const Case k = GetParam();
-  const Shape xs{k.n, k.c, k.h, k.w}, ws{k.oc, k.c, 1, 1}, ys{k.n, k.oc, k.h, k.w};
-  const ops::Conv2dOptions options{};
+  const int64_t oh = (k.h - 1) / k.stride + 1, ow = (k.w - 1) / k.stride + 1;
+  const Shape xs{k.n, k.c, k.h, k.w}, ws{k.oc, k.c, 1, 1}, ys{k.n, k.oc, oh, ow};
+  const ops::Conv2dOptions options{.stride = {k.stride, k.stride}};
   if (!backend::cpu::conv_1x1_supported(ws, options)) GTEST_SKIP() << "this CPU lacks AVX2/FMA";
 
   std::mt19937 rng(unsigned(k.c * 1000 + k.oc + k.w));
@@ -41,7 +44,7 @@ TEST_P(Conv1x1, MatchesReferenceConvolution) {
     if (k.relu) expected[i] = std::max(expected[i], 0.0f);
   }
 
-  const auto conv = backend::cpu::pack_conv_1x1(w.data(), b.data(), k.oc, k.c, k.relu, k.residual);
+  const auto conv = backend::cpu::pack_conv_1x1(w.data(), b.data(), k.oc, k.c, k.relu, k.residual, k.stride);
   const std::vector<float> src = to_blocked(x, xs);
   std::vector<float> dst = k.residual ? identity_blocked : std::vector<float>(size_t(numel(ys)), std::nanf(""));
   backend::cpu::run_conv_1x1(conv, src.data(), dst.data(), k.n, k.h, k.w);
@@ -61,18 +64,26 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv1x1,
                                            Case{1, 24, 32, 2, 2, true, false},      // 4 wide
                                            Case{1, 24, 16, 1, 5, false, true},      // 5 wide
                                            Case{1, 1024, 64, 7, 7, true, true},     // resnext's last stage
-                                           Case{2, 256, 32, 14, 14, true, true}));  // 33 tiles per image
+                                           Case{2, 256, 32, 14, 14, true, true},    // 33 tiles per image
+                                           Case{8, 256, 16, 7, 7, false, true},     // groups of 5 + 3 images
+                                           Case{1, 1024, 32, 14, 14, false, false, 2},  // the last downsample
+                                           Case{2, 16, 16, 5, 7, true, true, 2},    // stride 2, odd: 3 x 4
+                                           Case{1, 8, 16, 2, 2, false, true, 2}));  // one pixel of four
 
-TEST(Conv1x1Choice, TakesBatchOneOnMapsOf49PixelsOrFewer) {
-  EXPECT_TRUE(backend::cpu::conv_1x1_preferred({1, 1024, 7, 7}));
-  EXPECT_FALSE(backend::cpu::conv_1x1_preferred({2, 1024, 7, 7}));
-  EXPECT_FALSE(backend::cpu::conv_1x1_preferred({1, 1024, 14, 14}));
+TEST(Conv1x1Choice, TakesBatchOneOntoMapsOf49PixelsOrFewer) {
+  EXPECT_TRUE(backend::cpu::conv_1x1_preferred({1, 1024, 7, 7}, 1));
+  EXPECT_FALSE(backend::cpu::conv_1x1_preferred({2, 1024, 7, 7}, 1));
+  EXPECT_FALSE(backend::cpu::conv_1x1_preferred({1, 1024, 14, 14}, 1));
+  EXPECT_TRUE(backend::cpu::conv_1x1_preferred({1, 1024, 14, 14}, 2));
+  EXPECT_FALSE(backend::cpu::conv_1x1_preferred({1, 512, 28, 28}, 2));
 }
 
-TEST(Conv1x1Choice, NeedsStrideOneNoGroupsAndWholeBlocks) {
+TEST(Conv1x1Choice, NeedsStrideOneOrTwoNoGroupsAndWholeBlocks) {
   if (!backend::cpu::cpu_has_avx2_fma()) GTEST_SKIP() << "this CPU lacks AVX2/FMA";
   EXPECT_TRUE(backend::cpu::conv_1x1_supported({32, 16, 1, 1}, {}));
-  EXPECT_FALSE(backend::cpu::conv_1x1_supported({32, 16, 1, 1}, {.stride = {2, 2}}));
+  EXPECT_TRUE(backend::cpu::conv_1x1_supported({32, 16, 1, 1}, {.stride = {2, 2}}));
+  EXPECT_FALSE(backend::cpu::conv_1x1_supported({32, 16, 1, 1}, {.stride = {3, 3}}));
+  EXPECT_FALSE(backend::cpu::conv_1x1_supported({32, 16, 1, 1}, {.stride = {1, 2}}));
   EXPECT_FALSE(backend::cpu::conv_1x1_supported({24, 16, 1, 1}, {}));  // 24 outputs: not whole 16-channel tiles
   EXPECT_FALSE(backend::cpu::conv_1x1_supported({32, 12, 1, 1}, {}));
   EXPECT_FALSE(backend::cpu::conv_1x1_supported({32, 16, 3, 3}, {.padding = {1, 1}}));

@@ -23,20 +23,23 @@ struct Conv1x1 {
   std::vector<float> bias;  // per output channel
   bool relu = false;
   bool residual = false;  // dst holds the identity on entry, and the output is added to it
+  int64_t stride = 1;     // 2: the input is first gathered to unit stride (a ResNet's downsample)
 };
 
 // Whether this CPU and this convolution can take the kernel: AVX2 with FMA; weight (OC, C, 1, 1)
-// with C a multiple of 8 and OC of 16; stride 1, no padding, no groups.
+// with C a multiple of 8 and OC of 16; stride 1 or 2 both ways, no padding, no groups.
 bool conv_1x1_supported(const Shape& weight, const ops::Conv2dOptions& options);
 
-// Whether the kernel beats oneDNN's on this input (n, _, h, w): batch 1, maps of 49 pixels or fewer.
-bool conv_1x1_preferred(const Shape& input);
+// Whether the kernel beats oneDNN's on this input (n, _, h, w) and stride: batch 1, output maps
+// of 49 pixels or fewer.
+bool conv_1x1_preferred(const Shape& input, int64_t stride);
 
 // weight: torch's (out_channels, in_channels, 1, 1); bias: (out_channels).
 Conv1x1 pack_conv_1x1(const float* weight, const float* bias, int64_t out_channels, int64_t in_channels, bool relu,
-                      bool residual);
+                      bool residual, int64_t stride = 1);
 
-// src: (n, in_channels, h, w) in nChw8c; dst: (n, out_channels, h, w) in nChw8c. With a residual,
+// src: (n, in_channels, h, w) in nChw8c; dst: (n, out_channels, oh, ow) in nChw8c, where
+// oh = (h - 1) / stride + 1 and ow likewise. With a residual,
 // dst = relu(conv(src) + bias + dst); else dst = relu(conv(src) + bias) (relu where asked).
 void run_conv_1x1(const Conv1x1& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w);
 
