@@ -121,13 +121,16 @@ Image vertical(const Image& src, int out_height, const Coefficients& c) {
 
 }  // namespace
 
-Image resize(const Image& image, int64_t width, int64_t height, Interpolation interpolation) {
+Image resize(const Image& image, int64_t width, int64_t height, Interpolation interpolation, int64_t max_pixels) {
   if (image.width <= 0 || image.height <= 0 || image.pixels.size() != size_t(image.width * image.height * 3))
     throw ValueError("resize", cat("the image is empty or inconsistent: ", image.width, "x", image.height, " with ",
                                    image.pixels.size(), " bytes"));
   constexpr int64_t kMaxSide = int64_t{1} << 24;  // keeps PIL's int arithmetic from overflowing
   if (width <= 0 || height <= 0 || width > kMaxSide || height > kMaxSide)
     throw ValueError("resize", cat("output size must be 1 to 2^24 per side, got ", width, "x", height));
+  if (width * height > max_pixels)  // both sides <= 2^24: no overflow
+    throw ValueError("resize", cat("resizing ", image.width, "x", image.height, " to ", width, "x", height, " would make ",
+                                   width * height, " pixels, more than the limit of ", max_pixels));
   // Image.resize returns a copy when the size is unchanged.
   if (width == image.width && height == image.height) return image;
 

@@ -36,7 +36,7 @@ const NamedPreset kPresets[] = {
 
 }  // namespace
 
-Image resize_shorter(const Image& image, int64_t size, Interpolation interpolation) {
+Image resize_shorter(const Image& image, int64_t size, Interpolation interpolation, int64_t max_pixels) {
   check_image("resize_shorter", image);
   if (size <= 0 || size > (int64_t{1} << 24))
     throw ValueError("resize_shorter", cat("size must be 1 to 2^24, got ", size));
@@ -47,7 +47,7 @@ Image resize_shorter(const Image& image, int64_t size, Interpolation interpolati
   bool portrait = image.width <= image.height;
   int64_t width = portrait ? size : new_long, height = portrait ? new_long : size;
   if (width == image.width && height == image.height) return image;  // torchvision returns the image as is
-  return resize(image, width, height, interpolation);
+  return resize(image, width, height, interpolation, max_pixels);
 }
 
 Image center_crop(const Image& image, int64_t width, int64_t height) {
@@ -117,7 +117,8 @@ Tensor preprocess(const Image& image, const Preprocess& p) {
   Image gray_image;
   if (p.channels == 1) gray_image = to_gray(image);
   const Image& source = p.channels == 1 ? gray_image : image;
-  Tensor rgb = to_tensor(center_crop(resize_shorter(source, p.resize, p.interpolation), p.crop, p.crop), p.mean, p.std);
+  const Image resized = resize_shorter(source, p.resize, p.interpolation, p.max_resized_pixels);
+  Tensor rgb = to_tensor(center_crop(resized, p.crop, p.crop), p.mean, p.std);
   if (p.channels == 3) return rgb;
   Tensor gray = Tensor::empty({1, p.crop, p.crop});
   std::copy_n(rgb.data<float>(), gray.numel(), gray.data<float>());

@@ -136,6 +136,26 @@ TEST(TransformResizeShorter, SizesFollowTorchvision) {
   EXPECT_THROW(resize_shorter(unchanged, 0, Interpolation::Bilinear), ValueError);
 }
 
+// An extreme aspect ratio would make a huge image: a clear error instead (the fuzzer found a
+// 1 x 63000 JPEG whose resize to 40 took longer than its time limit).
+TEST(TransformResizeShorter, RefusesAResizeOfMorePixelsThanTheLimit) {
+  const Image strip = coordinates(65000, 1);
+  try {
+    resize_shorter(strip, 256, Interpolation::Bilinear);
+    FAIL() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("resizing 65000x1 to 16640000x256 would make 4259840000 pixels, more than "
+                                         "the limit of 178956970"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(resize(coordinates(8, 8), 100, 100, Interpolation::Bilinear, 9999), ValueError);
+  EXPECT_EQ(resize(coordinates(8, 8), 100, 100, Interpolation::Bilinear, 10000).pixels.size(), 30000u);
+  Preprocess small{.resize = 40, .crop = 32, .max_resized_pixels = 1 << 20};
+  EXPECT_THROW(preprocess(coordinates(30000, 1), small), ValueError);  // 40 x 1.2 M
+  EXPECT_EQ(preprocess(coordinates(60, 40), small).shape(), (Shape{3, 32, 32}));
+}
+
 // top = int(round((H - h) / 2)) with Python's round: 1.5 -> 2, 2.5 -> 2, 3.5 -> 4.
 TEST(TransformCenterCrop, RoundsHalfToEven) {
   for (auto [width, crop, left] : std::vector<std::array<int64_t, 3>>{{7, 4, 2}, {9, 4, 2}, {11, 4, 4}, {8, 4, 2}}) {

@@ -13,11 +13,18 @@ namespace lucid::data {
 
 enum class Interpolation { Bilinear, Bicubic };
 
+// The most pixels a resize may make, PIL's decompression-bomb limit as DecodeOptions uses it: a
+// small 1 x 65000 image, resized to 256 on its shorter side, would make 4.3 G pixels (13 GB).
+constexpr int64_t kMaxResizedPixels = 178956970;
+
 // PIL's Image.resize((width, height), BILINEAR | BICUBIC) on an RGB image: byte for byte.
-Image resize(const Image& image, int64_t width, int64_t height, Interpolation interpolation);
+// ValueError for an output of more than max_pixels.
+Image resize(const Image& image, int64_t width, int64_t height, Interpolation interpolation,
+             int64_t max_pixels = kMaxResizedPixels);
 // torchvision's Resize(size) with an int size: the shorter side becomes `size`, the longer
 // int(size * long / short).
-Image resize_shorter(const Image& image, int64_t size, Interpolation interpolation);
+Image resize_shorter(const Image& image, int64_t size, Interpolation interpolation,
+                     int64_t max_pixels = kMaxResizedPixels);
 // torchvision's CenterCrop: top = int(round((H - h) / 2)) with Python's round-half-even;
 // zero-pads first where the crop is larger than the image, as torchvision does.
 Image center_crop(const Image& image, int64_t width, int64_t height);
@@ -31,6 +38,7 @@ struct Preprocess {
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
   int64_t channels = 3;  // 1: grayscale models (PIL's convert("L") first; mean[0], std[0])
+  int64_t max_resized_pixels = kMaxResizedPixels;  // refuse images whose resize would make more
 };
 
 // tv_v1 (256 -> 224 bilinear), tv_v2 (232 -> 224 bilinear), timm_gluon (256 -> 224 bicubic),

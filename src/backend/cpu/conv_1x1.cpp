@@ -32,7 +32,7 @@ struct Tile {
   int64_t dst_block_step;
   bool first, last;       // the first chunk starts from the bias (and the identity); the last applies the ReLU
   bool relu, residual;
-  const float* prefetch;  // lines of the next chunk's weights to bring into L1, or null
+  const float* prefetch;  // lines of the weights this thread needs next, to bring into L1, or null
   int64_t prefetch_lines;
 };
 
