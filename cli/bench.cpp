@@ -219,6 +219,7 @@ void run(const Options& o) {
     out["peak_isa"] = measured.isa;
   }
   if (peak > 0) out["peak_gflops"] = peak;
+  std::vector<engine::StepProfile> profile;  // --profile's, printed at the end
   out["threads"] = threads;
 
   if (!o.model.empty()) {
@@ -243,7 +244,7 @@ void run(const Options& o) {
     if (o.serve) return serve(plan, x, o.warmup, compile_ms);
     const Timing t = time_runs(o.warmup, o.iterations, [&] { plan.run(x); });
     const engine::PlanStats& s = plan.stats();
-    const double gflops = 2.0 * double(s.macs) / (t.median / 1e3) / 1e9;
+    const double gflops = gflops_of(s.macs, t.median);
     out["model"] = o.model;
     out["batch"] = o.batch;
     out["input"] = to_string(input);
@@ -263,7 +264,10 @@ void run(const Options& o) {
     out["reorder_count"] = s.reorder_count();
     out["arena_bytes"] = s.arena_bytes;
     out["weight_bytes"] = s.weight_bytes;
-    if (o.profile) out["profile"] = profile_json(plan.profile(x, o.iterations));
+    if (o.profile) {
+      profile = plan.profile(x, o.iterations);
+      out["profile"] = profile_json(profile);
+    }
   }
 
   if (o.json) {
@@ -286,12 +290,7 @@ void run(const Options& o) {
   std::printf("plan: %d primitives, %d reorders, arena %.1f MB, weights %.1f MB, compiled in %.0f ms\n",
               out["primitives"].get<int>(), out["reorder_count"].get<int>(), out["arena_bytes"].get<double>() / 1e6,
               out["weight_bytes"].get<double>() / 1e6, out["compile_ms"].get<double>());
-  if (o.profile) {
-    std::vector<engine::StepProfile> steps;
-    for (const auto& j : out["profile"])
-      steps.push_back({j["name"], j["kind"], j["impl"], j["macs"].get<int64_t>(), j["ms"].get<double>()});
-    print_profile(steps, o.iterations);
-  }
+  if (o.profile) print_profile(profile, o.iterations);
 }
 
 }  // namespace
