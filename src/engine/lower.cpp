@@ -128,13 +128,14 @@ class Lowering {
     const nn::Conv2d& c = *node.conv;
     const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
-    // lucid's kernels: f32 on nChw8c (blocked_kernel); the grouped ones without a residual.
-    const bool lucid_kernel = type_ == DataType::f32 && backend::cpu::blocked_nchw() == Tag::nChw8c;
-    if (lucid_kernel && backend::cpu::conv_1x1_supported(ws, o) &&
+    // lucid's kernels run f32 on nChw8c (blocked_kernel): the 1x1 one where nChw8c is oneDNN's
+    // blocking too, the grouped ones (no residual) where prefer_lucid_grouped says.
+    const bool f32 = type_ == DataType::f32, blocked_8 = backend::cpu::blocked_nchw() == Tag::nChw8c;
+    if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) &&
         backend::cpu::conv_1x1_preferred(graph_.values[node.src], o.stride[0]))
       return conv_1x1(node);
-    if (lucid_kernel && node.residual < 0 && backend::cpu::groups_of_4_supported(ws, o)) return groups_of_4(node);
-    if (lucid_kernel && node.residual < 0 && backend::cpu::grouped_3x3_supported(ws, o)) return grouped_3x3(node);
+    const bool fits_groups_of_4 = f32 && node.residual < 0 && backend::cpu::groups_of_4_supported(ws, o);
+    const bool fits_grouped_3x3 = f32 && node.residual < 0 && backend::cpu::grouped_3x3_supported(ws, o);
     const int64_t g = o.groups;
     // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
     const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};
@@ -157,6 +158,8 @@ class Lowering {
     const memory::desc src_any(dims(graph_.values[node.src]), type_, Tag::any);
     memory::desc dst_want(dims(graph_.values[node.dst]), type_, Tag::any);
     Pd pd = make(src_any, dst_want);
+    if ((fits_groups_of_4 || fits_grouped_3x3) && prefer_lucid_grouped(backend::cpu::blocked_nchw(), pd.impl_info_str()))
+      return fits_groups_of_4 ? groups_of_4(node) : grouped_3x3(node);
     // Prefer the layouts at hand when the same kernel takes them: each saves a reorder per run.
     if (node.residual >= 0 && pd.dst_desc() != p_.values[map_[node.residual]].desc) {
       const memory::desc& have = p_.values[map_[node.residual]].desc;
@@ -349,6 +352,10 @@ class Lowering {
 };
 
 }  // namespace
+
+bool prefer_lucid_grouped(memory::format_tag blocked, const std::string& onednn_impl) {
+  return blocked == Tag::nChw8c || onednn_impl.find("avx512") == std::string::npos;
+}
 
 Program lower(const Graph& graph, memory::data_type type, bool release_weights) {
   return Lowering(graph, type, release_weights).run();

@@ -10,6 +10,7 @@
 #include "backend/cpu/dnnl_context.h"
 #include "backend/cpu/simd.h"
 #include "engine/arena.h"
+#include "engine/lower.h"
 #include "lucid/error.h"
 #include "lucid/models/registry.h"
 #include "lucid/models/resnext.h"
@@ -100,6 +101,28 @@ TEST(Engine, ResNeXt50AtBatchOneOnSmallMapsMatchesEager) {
   const std::string steps = compile(*model, {1, 3, 96, 96}).describe();
   EXPECT_NE(steps.find("layer4.2.conv3  conv+sum+relu  lucid:conv_1x1:avx2"), std::string::npos) << steps;
   EXPECT_NE(steps.find("layer3.0.conv1  conv+relu  jit_1x1"), std::string::npos) << steps;  // 12 x 12: oneDNN's
+}
+
+// On nChw8c (AVX2) machines lucid's grouped kernels take every grouped 3x3 they fit; on nChw16c
+// (AVX-512) ones only those oneDNN has no AVX-512 kernel for (it falls back to gemm or to AVX2).
+TEST(Engine, GroupedConvsGoToLucidWhereOneDnnHasNoKernelOfTheMachinesWidth) {
+  using Tag = dnnl::memory::format_tag;
+  EXPECT_TRUE(prefer_lucid_grouped(Tag::nChw8c, "jit:avx2"));
+  EXPECT_TRUE(prefer_lucid_grouped(Tag::nChw8c, "gemm:jit"));
+  EXPECT_TRUE(prefer_lucid_grouped(Tag::nChw16c, "gemm:jit"));
+  EXPECT_TRUE(prefer_lucid_grouped(Tag::nChw16c, "jit:avx2"));
+  EXPECT_FALSE(prefer_lucid_grouped(Tag::nChw16c, "jit:avx512_common"));
+  EXPECT_FALSE(prefer_lucid_grouped(Tag::nChw16c, "jit:avx512_core"));
+  if (!backend_has_lucid_kernels()) return;
+  // Here: resnext_50_32x4d's 4, 8, 16 and 32 channels per group, the stride-2 ones included.
+  manual_seed(12);
+  auto model = models::resnext_50_32x4d();
+  model->eval();
+  const std::string steps = compile(*model, {1, 3, 64, 64}).describe();
+  for (const char* step : {"layer1.0.conv2  conv+relu  lucid:groups_of_4:avx2", "layer2.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
+                           "layer2.1.conv2  conv+relu  lucid:grouped_3x3:avx2", "layer3.1.conv2  conv+relu  lucid:grouped_3x3:avx2",
+                           "layer4.1.conv2  conv+relu  lucid:grouped_3x3:avx2"})
+    EXPECT_NE(steps.find(step), std::string::npos) << step << "\n" << steps;
 }
 
 TEST(Engine, ProfileTimesEveryStepInOrder) {
