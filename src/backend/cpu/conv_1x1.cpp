@@ -39,7 +39,8 @@ struct Tile {
 // One input block (8 channels) of the 6-pixel tile: acc[t][b] += x[t][i] * w[i][b], in
 // assembly. Written with intrinsics, the tile needs 15 of the 16 vector registers (12
 // accumulators, 2 weight vectors, a broadcast) and GCC 12 allocates them with extra register
-// moves: the whole convolution ran 8-13% slower (same process, alternating, 7 x 7 to 56 x 56).
+// moves: the whole convolution ran 5-13% slower (same process, alternating; 7 x 7 to 56 x 56
+// maps, batch 1 and 16).
 // Two broadcast registers in turn let a pixel's broadcast issue before the last one's FMAs.
 #define LUCID_PIXEL(t, i, v, a, b)                                 \
   "vbroadcastss (" #t "*32+" #i "*4)(%[x]), %[" #v "]\n\t"        \

@@ -4,7 +4,7 @@
 // GFLOP/s on the AVX2 dev machine, against 140-160 on 14 x 14 maps). Here the weights are
 // packed in the order the kernel reads them and every register tile prefetches a slice of the
 // next 16 KB chunk, so they arrive while the current chunk is in use: 1.1-1.5x oneDNN on those
-// shapes (same machine, same process, interleaved); its 6-pixel tile in assembly added 5-10%.
+// shapes (same machine, same process, interleaved); its 6-pixel tile in assembly added 5-13%.
 // Elsewhere it is no faster: with that tile, 0.85-1.05x oneDNN on 14 x 14 and 28 x 28 maps at
 // batch 1 and 0.86-0.94x at batch 16 on 7 x 7 (before it, a network using it on 14 x 14 maps
 // ran 1-3% slower), so the engine takes this kernel only where conv_1x1_preferred says.
