@@ -7,6 +7,7 @@
 #include "backend/cpu/conv_1x1.h"
 #include "backend/cpu/conv_grouped_3x3.h"
 #include "backend/cpu/conv_groups_of_4.h"
+#include "backend/cpu/conv_winograd_3x3.h"
 #include "engine/fold.h"
 #include "lucid/error.h"
 
@@ -128,12 +129,13 @@ class Lowering {
     const nn::Conv2d& c = *node.conv;
     const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
-    // lucid's kernels run f32 on nChw8c (blocked_kernel): the 1x1 one where nChw8c is oneDNN's
-    // blocking too, the grouped ones (no residual) where prefer_lucid_grouped says.
+    // lucid's kernels run f32 on nChw8c (blocked_kernel): the 1x1 and Winograd ones where nChw8c
+    // is oneDNN's blocking too, the direct grouped ones (no residual) where prefer_lucid_grouped says.
     const bool f32 = type_ == DataType::f32, blocked_8 = backend::cpu::blocked_nchw() == Tag::nChw8c;
-    if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) &&
-        backend::cpu::conv_1x1_preferred(graph_.values[node.src], o.stride[0]))
+    const Shape& x = graph_.values[node.src];
+    if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) && backend::cpu::conv_1x1_preferred(x, o.stride[0]))
       return conv_1x1(node);
+    if (f32 && blocked_8 && node.residual < 0 && backend::cpu::winograd_3x3_supported(ws, o)) return winograd_3x3(node);
     const bool fits_groups_of_4 = f32 && node.residual < 0 && backend::cpu::groups_of_4_supported(ws, o);
     const bool fits_grouped_3x3 = f32 && node.residual < 0 && backend::cpu::grouped_3x3_supported(ws, o);
     const int64_t g = o.groups;
@@ -148,7 +150,8 @@ class Lowering {
     dnnl::primitive_attr attr = user_scratchpad();
     attr.set_post_ops(post);
     auto make = [&](const memory::desc& src, const memory::desc& dst) {
-      // Direct, not auto: auto may pick Winograd, which trades accuracy for speed.
+      // Direct, not auto: auto may pick oneDNN's Winograd, F(4x4, 3x3), whose transforms lose more
+      // precision than the F(2x2, 3x3) of conv_winograd_3x3.h.
       convolution_forward::desc desc(prop_kind::forward_inference, algorithm::convolution_direct, src,
                                      memory::desc(w_dims, type_, Tag::any), memory::desc({ws[0]}, DataType::f32, Tag::x),
                                      dst, strides, dilates, padding, padding);
@@ -234,6 +237,20 @@ class Lowering {
     const Shape& x = graph_.values[node.src];
     blocked_kernel(node, "lucid:grouped_3x3:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
       backend::cpu::run_grouped_3x3(*conv, src, dst, n, h, w);
+    });
+  }
+
+  // A grouped 3x3, stride 1, with 16 or more channels per group, by Winograd's F(2x2, 3x3)
+  // (conv_winograd_3x3.h).
+  void winograd_3x3(const Node& node) {
+    const FoldedConv folded = folded_weights(node);
+    const int64_t channels = int64_t(folded.bias.size());
+    auto conv = std::make_shared<const backend::cpu::WinogradConv3x3>(backend::cpu::pack_winograd_3x3(
+        folded.weight.data(), folded.bias.data(), channels, node.conv->options().groups, node.relu));
+    p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
+    const Shape& x = graph_.values[node.src];
+    blocked_kernel(node, "lucid:winograd_3x3:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
+      backend::cpu::run_winograd_3x3(*conv, src, dst, n, h, w);
     });
   }
 

@@ -114,15 +114,33 @@ TEST(Engine, GroupedConvsGoToLucidWhereOneDnnHasNoKernelOfTheMachinesWidth) {
   EXPECT_FALSE(prefer_lucid_grouped(Tag::nChw16c, "jit:avx512_common"));
   EXPECT_FALSE(prefer_lucid_grouped(Tag::nChw16c, "jit:avx512_core"));
   if (!backend_has_lucid_kernels()) return;
-  // Here: resnext_50_32x4d's 4, 8, 16 and 32 channels per group, the stride-2 ones included.
+  // Here: resnext_50_32x4d's 4, 8, 16 and 32 channels per group; those of stride 1 with 16 or
+  // more per group by Winograd.
   manual_seed(12);
   auto model = models::resnext_50_32x4d();
   model->eval();
   const std::string steps = compile(*model, {1, 3, 64, 64}).describe();
   for (const char* step : {"layer1.0.conv2  conv+relu  lucid:groups_of_4:avx2", "layer2.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
-                           "layer2.1.conv2  conv+relu  lucid:grouped_3x3:avx2", "layer3.1.conv2  conv+relu  lucid:grouped_3x3:avx2",
-                           "layer4.1.conv2  conv+relu  lucid:grouped_3x3:avx2"})
+                           "layer2.1.conv2  conv+relu  lucid:grouped_3x3:avx2", "layer3.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
+                           "layer3.1.conv2  conv+relu  lucid:winograd_3x3:avx2", "layer4.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
+                           "layer4.1.conv2  conv+relu  lucid:winograd_3x3:avx2"})
     EXPECT_NE(steps.find(step), std::string::npos) << step << "\n" << steps;
+}
+
+// 32 channels per group on a 14 x 14 map (stage 1 of a 56 x 56 input) take the Winograd kernel,
+// on odd maps too (stage 2's second block, on 7 x 7); the stride-2 grouped convs the direct one.
+TEST(Engine, WideGroupsOnMidSizedMapsTakeWinogradAndMatchEager) {
+  manual_seed(13);
+  models::ResNeXt model(models::BlockType::Bottleneck, {2, 2, 1, 1}, 2, 32, 10);
+  randomize_batch_norms(model, 17);
+  expect_matches_eager(model, {2, 3, 56, 56});
+  if (!backend_has_lucid_kernels()) return;
+  model.eval();
+  const std::string steps = compile(model, {2, 3, 56, 56}).describe();
+  EXPECT_NE(steps.find("layer1.0.conv2  conv+relu  lucid:winograd_3x3:avx2"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("layer1.1.conv2  conv+relu  lucid:winograd_3x3:avx2"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("layer2.0.conv2  conv+relu  lucid:grouped_3x3:avx2"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("layer2.1.conv2  conv+relu  lucid:winograd_3x3:avx2"), std::string::npos) << steps;
 }
 
 TEST(Engine, ProfileTimesEveryStepInOrder) {

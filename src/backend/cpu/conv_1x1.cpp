@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #endif
 
+#include "backend/cpu/fma_block_6x16.h"
 #include "backend/cpu/simd.h"
 
 namespace lucid::backend::cpu {
@@ -36,38 +37,6 @@ struct Tile {
   int64_t prefetch_lines;
 };
 
-// One input block (8 channels) of the 6-pixel tile: acc[t][b] += x[t][i] * w[i][b], in
-// assembly. Written with intrinsics, the tile needs 15 of the 16 vector registers (12
-// accumulators, 2 weight vectors, a broadcast) and GCC 12 allocates them with extra register
-// moves: the whole convolution ran 5-13% slower (same process, alternating; 7 x 7 to 56 x 56
-// maps, batch 1 and 16).
-// Two broadcast registers in turn let a pixel's broadcast issue before the last one's FMAs.
-#define LUCID_PIXEL(t, i, v, a, b)                                 \
-  "vbroadcastss (" #t "*32+" #i "*4)(%[x]), %[" #v "]\n\t"        \
-  "vfmadd231ps %[w0], %[" #v "], %[" #a "]\n\t"                   \
-  "vfmadd231ps %[w1], %[" #v "], %[" #b "]\n\t"
-#define LUCID_CHANNEL(i)                                           \
-  "vmovaps (" #i "*64)(%[w]), %[w0]\n\t"                          \
-  "vmovaps (" #i "*64+32)(%[w]), %[w1]\n\t"                       \
-  LUCID_PIXEL(0, i, v0, a0, b0) LUCID_PIXEL(1, i, v1, a1, b1)       \
-  LUCID_PIXEL(2, i, v0, a2, b2) LUCID_PIXEL(3, i, v1, a3, b3)       \
-  LUCID_PIXEL(4, i, v0, a4, b4) LUCID_PIXEL(5, i, v1, a5, b5)
-
-__attribute__((target("avx2,fma"), always_inline)) inline void six_pixel_block(__m256 (&acc)[6][2], const float* x,
-                                                                            const float* w) {
-  __m256 w0, w1, v0, v1;
-  asm(LUCID_CHANNEL(0) LUCID_CHANNEL(1) LUCID_CHANNEL(2) LUCID_CHANNEL(3)
-      LUCID_CHANNEL(4) LUCID_CHANNEL(5) LUCID_CHANNEL(6) LUCID_CHANNEL(7)
-      : [a0] "+x"(acc[0][0]), [a1] "+x"(acc[1][0]), [a2] "+x"(acc[2][0]), [a3] "+x"(acc[3][0]),
-        [a4] "+x"(acc[4][0]), [a5] "+x"(acc[5][0]), [b0] "+x"(acc[0][1]), [b1] "+x"(acc[1][1]),
-        [b2] "+x"(acc[2][1]), [b3] "+x"(acc[3][1]), [b4] "+x"(acc[4][1]), [b5] "+x"(acc[5][1]),
-        [w0] "=&x"(w0), [w1] "=&x"(w1), [v0] "=&x"(v0), [v1] "=&x"(v1)
-      : [x] "r"(x), [w] "r"(w)
-      : "memory");
-}
-#undef LUCID_CHANNEL
-#undef LUCID_PIXEL
-
 template <int T>
 __attribute__((target("avx2,fma"))) inline void tile(const Tile& p) {
   __m256 acc[T][2];
@@ -90,7 +59,7 @@ __attribute__((target("avx2,fma"))) inline void tile(const Tile& p) {
       _mm_prefetch(reinterpret_cast<const char*>(p.prefetch + j * kLineFloats), _MM_HINT_T0);
     const float* x = p.src + ib * p.src_block_step;
     if constexpr (T == 6) {
-      six_pixel_block(acc, x, w);
+      fma_block_6x16(acc, x, w);
       w += kBlock * kLanes;
       continue;
     }
