@@ -158,7 +158,7 @@ class Lowering {
       return convolution_forward::primitive_desc(desc, attr, engine());
     };
     using Pd = convolution_forward::primitive_desc;
-    const memory::desc src_any(dims(graph_.values[node.src]), type_, Tag::any);
+    const memory::desc src_any(dims(x), type_, Tag::any);
     memory::desc dst_want(dims(graph_.values[node.dst]), type_, Tag::any);
     Pd pd = make(src_any, dst_want);
     if ((fits_groups_of_4 || fits_grouped_3x3) && prefer_lucid_grouped(backend::cpu::blocked_nchw(), pd.impl_info_str()))

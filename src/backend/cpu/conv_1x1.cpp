@@ -7,7 +7,7 @@
 #include <immintrin.h>
 #endif
 
-#include "backend/cpu/fma_block_6x16.h"
+#include "backend/cpu/fma_block.h"
 #include "backend/cpu/simd.h"
 
 namespace lucid::backend::cpu {
@@ -57,22 +57,8 @@ __attribute__((target("avx2,fma"))) inline void tile(const Tile& p) {
   for (int64_t ib = 0; ib < p.blocks; ++ib) {
     for (int64_t j = ib * lines_per_block; j < std::min(p.prefetch_lines, (ib + 1) * lines_per_block); ++j)
       _mm_prefetch(reinterpret_cast<const char*>(p.prefetch + j * kLineFloats), _MM_HINT_T0);
-    const float* x = p.src + ib * p.src_block_step;
-    if constexpr (T == 6) {
-      fma_block_6x16(acc, x, w);
-      w += kBlock * kLanes;
-      continue;
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < kBlock; ++i, w += kLanes) {
-      const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + kBlock);
-#pragma GCC unroll 6
-      for (int t = 0; t < T; ++t) {
-        const __m256 v = _mm256_broadcast_ss(x + t * kBlock + i);
-        acc[t][0] = _mm256_fmadd_ps(v, w0, acc[t][0]);
-        acc[t][1] = _mm256_fmadd_ps(v, w1, acc[t][1]);
-      }
-    }
+    fma_block<T>(acc, p.src + ib * p.src_block_step, w);
+    w += kBlock * kLanes;
   }
   const bool relu = p.last && p.relu;
 #pragma GCC unroll 6

@@ -8,7 +8,7 @@
 #include <immintrin.h>
 #endif
 
-#include "backend/cpu/fma_block_6x16.h"
+#include "backend/cpu/fma_block.h"
 #include "backend/cpu/simd.h"
 
 namespace lucid::backend::cpu {
@@ -21,7 +21,7 @@ namespace {
 constexpr int64_t kBlock = 8;      // channels per nChw8c block
 constexpr int64_t kLanes = 16;     // output channels per register tile
 constexpr int64_t kPoints = 16;    // points of the 4 x 4 transformed tile: one GEMM each
-constexpr int64_t kMaxPixels = 6;  // tiles per register tile (fma_block_6x16)
+constexpr int64_t kMaxPixels = 6;  // tiles per register tile (fma_block)
 
 // G r for one column (or row) r of 3 filter taps.
 void filter_transform(const float r[3], float out[4]) {
@@ -41,23 +41,7 @@ __attribute__((target("avx2,fma"))) inline void gemm_tile(const float* src, int6
   __m256 acc[T][2];
 #pragma GCC unroll 6
   for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
-  for (int64_t ib = 0; ib < blocks; ++ib, w += kBlock * kLanes) {
-    const float* x = src + ib * src_block_step;
-    if constexpr (T == 6) {
-      fma_block_6x16(acc, x, w);
-    } else {
-#pragma GCC unroll 8
-      for (int i = 0; i < kBlock; ++i) {
-        const __m256 w0 = _mm256_load_ps(w + i * kLanes), w1 = _mm256_load_ps(w + i * kLanes + kBlock);
-#pragma GCC unroll 6
-        for (int t = 0; t < T; ++t) {
-          const __m256 v = _mm256_broadcast_ss(x + t * kBlock + i);
-          acc[t][0] = _mm256_fmadd_ps(v, w0, acc[t][0]);
-          acc[t][1] = _mm256_fmadd_ps(v, w1, acc[t][1]);
-        }
-      }
-    }
-  }
+  for (int64_t ib = 0; ib < blocks; ++ib, w += kBlock * kLanes) fma_block<T>(acc, src + ib * src_block_step, w);
 #pragma GCC unroll 6
   for (int t = 0; t < T; ++t) {
     _mm256_storeu_ps(dst + t * kBlock, acc[t][0]);

@@ -3,7 +3,7 @@
 // multiplies per input channel instead of 36: the input tiles and the weights are transformed
 // (adds, subtractions and halvings only), the group's convolution becomes 16 small GEMMs, one per
 // point of the transformed tile, of 2.25x fewer multiply-adds than the direct convolution, run on
-// the 1x1 kernel's register tile (fma_block_6x16.h), and the output tiles are transformed back.
+// the 1x1 kernel's register tile (fma_block.h), and the output tiles are transformed back.
 // Outputs differ from the direct convolution's by about 1e-6 relative. Measured alone against
 // lucid's direct kernel (conv_grouped_3x3.h) on the AVX2 dev machine, same process, alternating:
 // 14 x 14 at batch 1 1.72x with 128 channels per group, 1.58x with 64, 1.40x with 32, 1.28x with

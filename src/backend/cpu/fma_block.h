@@ -1,5 +1,5 @@
-// The register tile that lucid's GEMM-like kernels (conv_1x1.h, conv_winograd_3x3.h) share: 6
-// pixels x 16 output channels, one 8-channel input block at a time, on nChw8c data.
+// The register tile that lucid's GEMM-like kernels (conv_1x1.h, conv_winograd_3x3.h) share: up to
+// 6 pixels x 16 output channels, one 8-channel input block at a time, on nChw8c data.
 #pragma once
 
 #if defined(__x86_64__)
@@ -39,6 +39,27 @@ __attribute__((target("avx2,fma"), always_inline)) inline void fma_block_6x16(__
 }
 #undef LUCID_CHANNEL
 #undef LUCID_PIXEL
+
+// The same for T <= 6 pixels: the assembly for 6 (every tile but a row's last few), intrinsics
+// for fewer.
+template <int T>
+__attribute__((target("avx2,fma"), always_inline)) inline void fma_block(__m256 (&acc)[T][2], const float* x,
+                                                                      const float* w) {
+  if constexpr (T == 6) {
+    fma_block_6x16(acc, x, w);
+  } else {
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+      const __m256 w0 = _mm256_load_ps(w + i * 16), w1 = _mm256_load_ps(w + i * 16 + 8);
+#pragma GCC unroll 6
+      for (int t = 0; t < T; ++t) {
+        const __m256 v = _mm256_broadcast_ss(x + t * 8 + i);
+        acc[t][0] = _mm256_fmadd_ps(v, w0, acc[t][0]);
+        acc[t][1] = _mm256_fmadd_ps(v, w1, acc[t][1]);
+      }
+    }
+  }
+}
 
 }  // namespace lucid::backend::cpu
 
