@@ -2,7 +2,7 @@
 // bench/ort_bench.js: ONNX Runtime's latency on one ONNX model, the peer bench/compare runs.
 //
 //   node bench/ort_bench.js --model M.onnx --batch B [--threads 2] [--warmup 3] [--iterations 10]
-//                           [--max-seconds S] [--input X.bin] [--ref R.bin] [--serve]
+//                           [--max-seconds S] [--input X.bin] [--ref R.bin] [--serve] [--profile PREFIX]
 //
 // CPU execution provider, intra-op threads T (inter-op 1, sequential), graphOptimizationLevel 'all'.
 // W untimed runs, then N timed runs (fewer, at least 3, where N runs of the last warm-up's length would
@@ -11,7 +11,9 @@
 // logits of image 0 from PyTorch, to report max |ORT - PyTorch|. Prints one JSON object; on error
 // {"error": "..."} and exit code 1. --serve (bench/compare's interleaved rounds): after the warm-up
 // print that object without timings ("ready": true), then answer each line N on stdin with the
-// times of N runs as one JSON line, {"runs_ms": [...]}, until end of input.
+// times of N runs as one JSON line, {"runs_ms": [...]}, until end of input. --profile (bench/profile):
+// ONNX Runtime's profiler on, its trace (every run, the warm-up's too) written to PREFIX_<time>.json,
+// named by "profile_file".
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -38,7 +40,7 @@ function parseArgs(argv) {
     } else if (key === 'max-seconds') {
       o.maxSeconds = Number.parseFloat(value);
       if (!(o.maxSeconds >= 0)) fail('--max-seconds takes a non-negative number');
-    } else if (['model', 'input', 'ref'].includes(key)) {
+    } else if (['model', 'input', 'ref', 'profile'].includes(key)) {
       o[key] = value;
     } else {
       fail(`unknown option ${argv[i]}`);
@@ -85,6 +87,7 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
   };
+  if (o.profile) Object.assign(options, { enableProfiling: true, profileFilePrefix: o.profile });
   const t0 = process.hrtime.bigint();
   const session = await ort.InferenceSession.create(o.model, options);
   const createMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -165,6 +168,13 @@ async function main() {
     images_per_s: o.batch / (median / 1e3),
     runs_ms: runs,
   });
+  if (o.profile) {  // the trace is written when profiling ends; the name has a time in it
+    session.endProfiling();
+    const dir = path.dirname(o.profile), base = path.basename(o.profile) + '_';
+    const traces = fs.readdirSync(dir).filter((f) => f.startsWith(base) && f.endsWith('.json'));
+    if (traces.length === 0) fail(`--profile: no trace ${o.profile}_*.json was written`);
+    result.profile_file = path.join(dir, traces.sort().pop());
+  }
   console.log(JSON.stringify(result));
 }
 

@@ -63,3 +63,9 @@ endforeach()
 add_test(NAME bench.compare_smoke
          COMMAND ${PROJECT_SOURCE_DIR}/bench/compare --quick --out ${CMAKE_BINARY_DIR}/bench --lucid $<TARGET_FILE:lucid_cli>)
 set_tests_properties(bench.compare_smoke PROPERTIES TIMEOUT 600)
+
+# bench/profile end to end: it fails unless PyTorch's oneDNN primitives and ONNX Runtime's nodes
+# sort into the same convolutions, row by row, as the plan's steps.
+add_test(NAME bench.profile_smoke
+         COMMAND ${PROJECT_SOURCE_DIR}/bench/profile --model resnext_50_32x4d --runs 1 --lucid $<TARGET_FILE:lucid_cli>)
+set_tests_properties(bench.profile_smoke PROPERTIES TIMEOUT 600)
