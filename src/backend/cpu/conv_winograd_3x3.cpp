@@ -22,6 +22,7 @@ constexpr int64_t kBlock = 8;      // channels per nChw8c block
 constexpr int64_t kLanes = 16;     // output channels per register tile
 constexpr int64_t kPoints = 16;    // points of the 4 x 4 transformed tile: one GEMM each
 constexpr int64_t kMaxPixels = 6;  // tiles per register tile (fma_block)
+constexpr int64_t kLineFloats = 16;  // a 64-byte cache line
 
 // G r for one column (or row) r of 3 filter taps.
 void filter_transform(const float r[3], float out[4]) {
@@ -129,7 +130,7 @@ struct Geometry {
 // thread's buffers (the padded border is zero and stays so: only the interior is written).
 __attribute__((target("avx2,fma"))) void convolve_group(const WinogradConv3x3& conv, int64_t g, const Geometry& s,
                                                        const float* in, float* out, float* padded, float* v, float* m,
-                                                       float* weights) {
+                                                       float* weights, bool same_group_next) {
   const int64_t plane = s.h * s.w * kBlock, cg = conv.group_channels;
   for (int64_t b = 0; b < s.blocks; ++b)
     for (int64_t y = 0; y < s.h; ++y)
@@ -142,14 +143,29 @@ __attribute__((target("avx2,fma"))) void convolve_group(const WinogradConv3x3& c
                         v + (b * s.tiles + ty * s.tiles_x + tx) * kBlock, s.point_step);
   // Tiles in near-equal runs of at most 6 (the register tile's rows).
   const int64_t runs = (s.tiles + kMaxPixels - 1) / kMaxPixels, narrow = s.tiles / runs, wide = s.tiles % runs;
+  // The weights come from memory (a layer's are 0.6-25 MB): while the GEMMs of one chunk (a row of
+  // points, 16 output channels) run, the chunk used next is prefetched into L2, a few lines before
+  // each register tile. The chunks lie in the order they are used; after the group's last comes
+  // its first again (the thread's next image) or the next group's first.
+  const int64_t chunk_floats = cg * 3 * kLanes, chunk_lines = chunk_floats / kLineFloats;
+  const int64_t lines_per_run = (chunk_lines + 4 * runs - 1) / (4 * runs);
   const float* packed = conv.packed.data<float>();
+  const float* group_weights = packed + g * 4 * s.slices * chunk_floats;
+  const float* end = packed + conv.packed.numel();
   for (int64_t r = 0; r < 4; ++r)
     for (int64_t slice = 0; slice < s.slices; ++slice) {
-      finish_filter_transform(packed + ((g * 4 + r) * s.slices + slice) * cg * 3 * kLanes, cg, weights);
+      const float* chunk = group_weights + (r * s.slices + slice) * chunk_floats;
+      finish_filter_transform(chunk, cg, weights);
+      const bool last_chunk = r == 3 && slice == s.slices - 1;
+      const float* next = last_chunk && same_group_next ? group_weights : chunk + chunk_floats;
+      const int64_t next_lines = std::min(chunk_lines, (end - next) / kLineFloats);
+      int64_t line = 0;
       for (int64_t c = 0; c < 4; ++c) {
         const int64_t point = r * 4 + c;
         int64_t at = 0;
         for (int64_t run = 0; run < runs; ++run) {
+          for (const int64_t last = std::min(next_lines, line + lines_per_run); line < last; ++line)
+            _mm_prefetch(reinterpret_cast<const char*>(next + line * kLineFloats), _MM_HINT_T1);
           const int64_t width = narrow + (run < wide ? 1 : 0);
           gemm_tile_of<kMaxPixels>(width, v + point * s.point_step + at * kBlock, s.tiles * kBlock, s.blocks,
                                    weights + c * cg * kLanes,
@@ -202,7 +218,7 @@ WinogradConv3x3 pack_winograd_3x3(const float* weight, const float* bias, int64_
   return conv;
 }
 
-// Per image and group, on one thread: the group's input, zero-padded to whole 4 x 4 tiles; its
+// Per group and image, on one thread: the group's input, zero-padded to whole 4 x 4 tiles; its
 // tiles transformed into V (16 points x blocks x tiles x 8); for each point, V's slice times the
 // point's weights into M, 16 output channels at a time; M transformed back into dst.
 void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w) {
@@ -225,11 +241,14 @@ void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst,
     std::vector<float> padded(size_t(blocks * s.hp * s.wp * kBlock), 0.0f);
     std::vector<float> v(size_t(kPoints * s.point_step)), m(size_t(kPoints * s.point_step));
     Tensor weights = Tensor::empty({4, cg, kLanes});  // one row of points' weights, 64-byte aligned
+    // Group by group, image by image: a group's weights are read from memory once per thread and
+    // come from the caches for its other images.
 #pragma omp for collapse(2) schedule(static)
-    for (int64_t image = 0; image < n; ++image)
-      for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t image = 0; image < n; ++image) {
         const int64_t at = (image * groups + g) * blocks * plane;
-        convolve_group(conv, g, s, src + at, dst + at, padded.data(), v.data(), m.data(), weights.data<float>());
+        convolve_group(conv, g, s, src + at, dst + at, padded.data(), v.data(), m.data(), weights.data<float>(),
+                       image + 1 < n);
       }
   }
 #else
