@@ -47,6 +47,7 @@ function parseArgs(argv) {
     }
   }
   if (!o.model) fail('--model M.onnx is required');
+  if (o.serve && o.profile) fail('--profile takes the timed runs of a plain run, not --serve');
   if (o.iterations < 1 || o.batch < 1 || o.threads < 1) fail('--iterations, --batch and --threads must be >= 1');
   return o;
 }
