@@ -129,8 +129,8 @@ class Lowering {
     const nn::Conv2d& c = *node.conv;
     const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
-    // lucid's kernels run f32 on nChw8c (blocked_kernel): the 1x1 and Winograd ones where nChw8c
-    // is oneDNN's blocking too, the direct grouped ones (no residual) where prefer_lucid_grouped says.
+    // lucid's kernels run f32 (blocked_kernel): the 1x1 and Winograd ones where nChw8c is oneDNN's
+    // blocking too, the direct grouped ones (no residual) where prefer_lucid_grouped says.
     const bool f32 = type_ == DataType::f32, blocked_8 = backend::cpu::blocked_nchw() == Tag::nChw8c;
     const Shape& x = graph_.values[node.src];
     if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) && backend::cpu::conv_1x1_preferred(x, o.stride[0]))
@@ -161,7 +161,7 @@ class Lowering {
     const memory::desc src_any(dims(x), type_, Tag::any);
     memory::desc dst_want(dims(graph_.values[node.dst]), type_, Tag::any);
     Pd pd = make(src_any, dst_want);
-    if ((fits_groups_of_4 || fits_grouped_3x3) && prefer_lucid_grouped(backend::cpu::blocked_nchw(), pd.impl_info_str()))
+    if ((fits_groups_of_4 || fits_grouped_3x3) && prefer_lucid_grouped(backend::cpu::blocked_nchw(), ws[1]))
       return fits_groups_of_4 ? groups_of_4(node) : grouped_3x3(node);
     // Prefer the layouts at hand when the same kernel takes them: each saves a reorder per run.
     if (node.residual >= 0 && pd.dst_desc() != p_.values[map_[node.residual]].desc) {
@@ -221,9 +221,12 @@ class Lowering {
         folded.weight.data(), folded.bias.data(), int64_t(folded.bias.size()), node.relu));
     p_.weight_bytes += (conv->packed.size() + conv->bias.size()) * sizeof(float);
     const Shape& x = graph_.values[node.src];
-    blocked_kernel(node, "lucid:groups_of_4:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
-      backend::cpu::run_groups_of_4(*conv, src, dst, n, h, w);
-    });
+    blocked_kernel(
+        node, "lucid:groups_of_4:avx2",
+        [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t lanes) {
+          backend::cpu::run_groups_of_4(*conv, src, dst, n, h, w, lanes);
+        },
+        true);
   }
 
   // A grouped 3x3 whose groups hold whole 8-channel blocks, on nChw8c, by lucid's kernel
@@ -235,9 +238,12 @@ class Lowering {
         folded.weight.data(), folded.bias.data(), int64_t(folded.bias.size()), o.groups, o.stride[0], node.relu));
     p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
     const Shape& x = graph_.values[node.src];
-    blocked_kernel(node, "lucid:grouped_3x3:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
-      backend::cpu::run_grouped_3x3(*conv, src, dst, n, h, w);
-    });
+    blocked_kernel(
+        node, "lucid:grouped_3x3:avx2",
+        [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t lanes) {
+          backend::cpu::run_grouped_3x3(*conv, src, dst, n, h, w, lanes);
+        },
+        true);
   }
 
   // A grouped 3x3, stride 1, with 16 or more channels per group, by Winograd's F(2x2, 3x3)
@@ -249,9 +255,12 @@ class Lowering {
         folded.weight.data(), folded.bias.data(), channels, node.conv->options().groups, node.relu));
     p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
     const Shape& x = graph_.values[node.src];
-    blocked_kernel(node, "lucid:winograd_3x3:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
-      backend::cpu::run_winograd_3x3(*conv, src, dst, n, h, w);
-    });
+    blocked_kernel(
+        node, "lucid:winograd_3x3:avx2",
+        [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t lanes) {
+          backend::cpu::run_winograd_3x3(*conv, src, dst, n, h, w, lanes);
+        },
+        true);
   }
 
   // A 1x1 convolution onto a small map at batch 1, by lucid's kernel (conv_1x1.h).
@@ -262,15 +271,28 @@ class Lowering {
         folded.weight.data(), folded.bias.data(), out, in, node.relu, node.residual >= 0, node.conv->options().stride[0]));
     p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
     const Shape& x = graph_.values[node.src];
-    blocked_kernel(node, "lucid:conv_1x1:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst) {
+    blocked_kernel(node, "lucid:conv_1x1:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t) {
       backend::cpu::run_conv_1x1(*conv, src, dst, n, h, w);
     });
   }
 
   // A step that runs one of lucid's kernels on nChw8c f32 activations. With a residual the
   // kernel adds into dst, which holds the identity: written in place, as oneDNN's sum post-op.
-  void blocked_kernel(const Node& node, const char* impl, std::function<void(const float*, float*)> run) {
-    auto blocked = [&](int v) { return memory::desc(dims(graph_.values[v]), DataType::f32, Tag::nChw8c); };
+  // lucid's kernels read and write activations blocked by channel (channel_blocks.h): the 1x1
+  // and Winograd ones nChw8c; the direct grouped ones (any_blocking) also nChw16c and nhwc, and
+  // take the layout their input comes in (on AVX-512 machines oneDNN's brgconv kernels leave
+  // nhwc), so that no reorder runs around them. run(src, dst, lanes): lanes, the channels per
+  // block (8, 16, or all for nhwc).
+  void blocked_kernel(const Node& node, const char* impl,
+                      std::function<void(const float*, float*, int64_t lanes)> run, bool any_blocking = false) {
+    const Shape& xs = graph_.values[node.src];
+    const memory::desc& have = p_.values[map_[node.src]].desc;
+    Tag tag = Tag::nChw8c;
+    if (any_blocking && have != memory::desc(dims(xs), DataType::f32, Tag::nChw8c))
+      for (Tag other : {Tag::nChw16c, Tag::nhwc})
+        if (have == memory::desc(dims(xs), DataType::f32, other)) tag = other;
+    const int64_t lanes = tag == Tag::nChw8c ? 8 : tag == Tag::nChw16c ? 16 : xs[1];
+    auto blocked = [&](int v) { return memory::desc(dims(graph_.values[v]), DataType::f32, tag); };
     const int src = in_layout(map_[node.src], blocked(node.src), node.name, "activation");
     int dst;
     if (node.residual >= 0) {
@@ -287,9 +309,9 @@ class Lowering {
                   .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                   .constants = {},
                   .scratchpad = {},
-                  .kernel = [run = std::move(run)](const backend::cpu::Args& args) {
+                  .kernel = [run = std::move(run), lanes](const backend::cpu::Args& args) {
                     run(static_cast<const float*>(args.at(DNNL_ARG_SRC).get_data_handle()),
-                        static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()));
+                        static_cast<float*>(args.at(DNNL_ARG_DST).get_data_handle()), lanes);
                   }});
   }
 
@@ -370,8 +392,8 @@ class Lowering {
 
 }  // namespace
 
-bool prefer_lucid_grouped(memory::format_tag blocked, const std::string& onednn_impl) {
-  return blocked == Tag::nChw8c || onednn_impl.find("avx512") == std::string::npos;
+bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels) {
+  return blocked == Tag::nChw8c || group_channels <= 8;
 }
 
 Program lower(const Graph& graph, memory::data_type type, bool release_weights) {

@@ -1,10 +1,9 @@
 // The grouped 3x3 kernel for groups of whole 8-channel blocks (backend/cpu/conv_grouped_3x3.h)
-// against the reference convolution, on nChw8c data: 8 to 64 channels per group (one- and
-// two-block register tiles), strides 1 and 2 on even and odd sizes, every tile width of both
-// kinds (rows split into near-equal tiles), several images, with and without the ReLU.
+// against the reference convolution, on nChw8c, nChw16c and nhwc data: 8 to 64 channels per
+// group (one- and two-block register tiles; groups that start mid-way through a 16-channel
+// block), strides 1 and 2 on even and odd sizes, every tile width of both kinds (rows split into
+// near-equal tiles), several images, with and without the ReLU.
 #include <gtest/gtest.h>
-
-#include <cmath>
 
 #include "backend/cpu/conv_grouped_3x3.h"
 #include "blocked_layout.h"
@@ -13,9 +12,7 @@
 namespace lucid {
 namespace {
 
-using testing::max_abs_difference;
-using testing::reference_blocked;
-using testing::to_blocked;
+using testing::expect_matches_reference_on_every_blocking;
 using testing::uniform;
 
 struct Case {
@@ -37,14 +34,13 @@ TEST_P(Grouped3x3, MatchesReferenceConvolution) {
   const std::vector<float> b = uniform(size_t(k.c), rng);
   const int64_t oh = (k.h - 1) / k.stride + 1, ow = (k.w - 1) / k.stride + 1;
   const Shape ys{k.n, k.c, oh, ow};
-  const std::vector<float> expected = reference_blocked(x, xs, w, ws, b, options, ys, k.relu);
 
   const auto conv = backend::cpu::pack_grouped_3x3(w.data(), b.data(), k.c, k.groups, k.stride, k.relu);
-  const std::vector<float> src = to_blocked(x, xs);
-  std::vector<float> dst(size_t(numel(ys)), std::nanf(""));
-  backend::cpu::run_grouped_3x3(conv, src.data(), dst.data(), k.n, k.h, k.w);
   // Sums of up to 9 x 64 + 1 products of values in [-1, 1], in float.
-  EXPECT_LT(max_abs_difference(dst, expected), 1e-4);
+  expect_matches_reference_on_every_blocking(x, xs, w, ws, b, options, ys, k.relu, 1e-4,
+                                             [&](const float* src, float* dst, int64_t lanes) {
+                                               backend::cpu::run_grouped_3x3(conv, src, dst, k.n, k.h, k.w, lanes);
+                                             });
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,
@@ -61,6 +57,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,
                                            Case{1, 16, 2, 2, 26, 1, false},  // 9 + 9 + 8
                                            Case{1, 64, 2, 3, 3, 1, true},    // 32 per group, 3 wide
                                            Case{1, 96, 2, 5, 6, 1, true},    // 48 per group
+                                           Case{2, 48, 2, 3, 5, 1, true},    // 24 per group: starts mid-block
+                                           Case{1, 48, 3, 4, 4, 2, false},   // 16 per group, stride 2
                                            Case{2, 128, 2, 4, 7, 2, true},   // 64 per group, stride 2
                                            Case{1, 80, 2, 3, 5, 1, false},   // 40 per group: 8-wide tiles
                                            Case{1, 32, 2, 2, 1, 1, true},    // two-block tiles of 1 and 2

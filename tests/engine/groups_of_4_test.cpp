@@ -1,9 +1,7 @@
 // The grouped 3x3 kernel with 4 channels per group (backend/cpu/conv_groups_of_4.h) against the
-// reference convolution, on nChw8c data: widths that end in every tile size (1-8), a
+// reference convolution, on nChw8c, nChw16c and nhwc data: widths that end in every tile size (1-8), a
 // one-pixel-wide image, several images and blocks, with and without the ReLU.
 #include <gtest/gtest.h>
-
-#include <cmath>
 
 #include "backend/cpu/conv_groups_of_4.h"
 #include "blocked_layout.h"
@@ -12,9 +10,7 @@
 namespace lucid {
 namespace {
 
-using testing::max_abs_difference;
-using testing::reference_blocked;
-using testing::to_blocked;
+using testing::expect_matches_reference_on_every_blocking;
 using testing::uniform;
 
 struct Case {
@@ -33,13 +29,12 @@ TEST_P(GroupsOf4, MatchesReferenceConvolution) {
   std::mt19937 rng(unsigned(k.c * 1000 + k.w));
   const std::vector<float> x = uniform(size_t(numel(xs)), rng), w = uniform(size_t(numel(ws)), rng);
   const std::vector<float> b = uniform(size_t(k.c), rng);
-  const std::vector<float> expected = reference_blocked(x, xs, w, ws, b, options, xs, k.relu);
-
   const auto conv = backend::cpu::pack_groups_of_4(w.data(), b.data(), k.c, k.relu);
-  const std::vector<float> src = to_blocked(x, xs);
-  std::vector<float> dst(src.size(), std::nanf(""));
-  backend::cpu::run_groups_of_4(conv, src.data(), dst.data(), k.n, k.h, k.w);
-  EXPECT_LT(max_abs_difference(dst, expected), 1e-5);  // |sums of 36 products of values in [-1, 1]| < 37
+  // |sums of 36 products of values in [-1, 1]| < 37
+  expect_matches_reference_on_every_blocking(x, xs, w, ws, b, options, xs, k.relu, 1e-5,
+                                             [&](const float* src, float* dst, int64_t lanes) {
+                                               backend::cpu::run_groups_of_4(conv, src, dst, k.n, k.h, k.w, lanes);
+                                             });
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GroupsOf4,

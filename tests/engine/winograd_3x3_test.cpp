@@ -1,10 +1,8 @@
 // The Winograd F(2x2, 3x3) grouped convolution (backend/cpu/conv_winograd_3x3.h) against the
-// reference convolution, on nChw8c data: 16 to 64 channels per group (one to four register-tile
-// slices), even and odd sizes (tiles cut by the map's last row and column), runs of every width
-// from 1 to 6 tiles, several images, with and without the ReLU.
+// reference convolution, on nChw8c, nChw16c and nhwc data: 16 to 64 channels per group (one to
+// four register-tile slices), even and odd sizes (tiles cut by the map's last row and column),
+// runs of every width from 1 to 6 tiles, several images, with and without the ReLU.
 #include <gtest/gtest.h>
-
-#include <cmath>
 
 #include "backend/cpu/conv_winograd_3x3.h"
 #include "blocked_layout.h"
@@ -13,9 +11,7 @@
 namespace lucid {
 namespace {
 
-using testing::max_abs_difference;
-using testing::reference_blocked;
-using testing::to_blocked;
+using testing::expect_matches_reference_on_every_blocking;
 using testing::uniform;
 
 struct Case {
@@ -36,15 +32,14 @@ TEST_P(Winograd3x3, MatchesReferenceConvolution) {
   const std::vector<float> x = uniform(size_t(numel(xs)), rng), w = uniform(size_t(numel(ws)), rng);
   const std::vector<float> b = uniform(size_t(k.c), rng);
   const Shape ys{k.n, k.c, k.h, k.w};
-  const std::vector<float> expected = reference_blocked(x, xs, w, ws, b, options, ys, k.relu);
 
   const auto conv = backend::cpu::pack_winograd_3x3(w.data(), b.data(), k.c, k.groups, k.relu);
-  const std::vector<float> src = to_blocked(x, xs);
-  std::vector<float> dst(size_t(numel(ys)), std::nanf(""));
-  backend::cpu::run_winograd_3x3(conv, src.data(), dst.data(), k.n, k.h, k.w);
   // Sums of up to 9 x 64 + 1 products of values in [-1, 1], in float, through transforms that
   // add up to 16 terms.
-  EXPECT_LT(max_abs_difference(dst, expected), 1e-4);
+  expect_matches_reference_on_every_blocking(x, xs, w, ws, b, options, ys, k.relu, 1e-4,
+                                             [&](const float* src, float* dst, int64_t lanes) {
+                                               backend::cpu::run_winograd_3x3(conv, src, dst, k.n, k.h, k.w, lanes);
+                                             });
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Winograd3x3,

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #endif
 
+#include "backend/cpu/channel_blocks.h"
 #include "backend/cpu/simd.h"
 
 namespace lucid::backend::cpu {
@@ -32,6 +33,7 @@ struct Tile {
   bool relu;
   float* dst;              // output pixel 0 of the tile's first block
   int64_t dst_block_step;  // floats from one output block to the next
+  int64_t dst_pixel_step;  // and from one pixel to the next (the layout's lanes)
 };
 
 // S: the stride. Constant, so that the T broadcasts of an input channel address one register.
@@ -67,7 +69,8 @@ __attribute__((target("avx2,fma"))) inline void tile(const Tile& p) {
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 2
     for (int b = 0; b < B; ++b)
-      _mm256_storeu_ps(p.dst + b * p.dst_block_step + t * kBlock, p.relu ? _mm256_max_ps(acc[t][b], zero) : acc[t][b]);
+      _mm256_storeu_ps(p.dst + b * p.dst_block_step + t * p.dst_pixel_step,
+                       p.relu ? _mm256_max_ps(acc[t][b], zero) : acc[t][b]);
 }
 
 // A tile of n pixels, n <= T.
@@ -90,7 +93,7 @@ __attribute__((target("avx2,fma"))) void output_row(const Tile& row, int64_t ow)
     const int64_t n = narrow + (i < wide ? 1 : 0);
     Tile p = row;
     p.src += at * S * kBlock;
-    p.dst += at * kBlock;
+    p.dst += at * p.dst_pixel_step;
     tile_of<kMax, B, S>(n, p);
     at += n;
   }
@@ -132,12 +135,15 @@ GroupedConv3x3 pack_grouped_3x3(const float* weight, const float* bias, int64_t 
   return conv;
 }
 
-void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w) {
+void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w,
+                     int64_t lanes) {
 #if defined(__x86_64__)
   const int64_t s = conv.stride, oh = (h - 1) / s + 1, ow = (w - 1) / s + 1;
   const int64_t cg = conv.group_channels, groups = conv.channels / cg, blocks = cg / kBlock;
-  const int64_t hp = h + 2, wp = w + 2, plane = h * w * kBlock;
+  const int64_t hp = h + 2, wp = w + 2;
   const int64_t tc = tile_blocks(cg) * kBlock, tiles = cg / tc;
+  const ChannelBlocks in{.channels = conv.channels, .pixels = h * w, .lanes = lanes};
+  const ChannelBlocks out{.channels = conv.channels, .pixels = oh * ow, .lanes = lanes};
   const RowFn row_fn = row_kernel(tc / kBlock, s);
   const float* packed = conv.packed.data<float>();
 #pragma omp parallel
@@ -148,14 +154,20 @@ void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, i
 #pragma omp for collapse(2) schedule(static)
     for (int64_t image = 0; image < n; ++image)
       for (int64_t g = 0; g < groups; ++g) {
-        const float* in = src + (image * groups + g) * blocks * plane;
         for (int64_t b = 0; b < blocks; ++b)
-          for (int64_t y = 0; y < h; ++y)
-            std::memcpy(&padded[size_t(((b * hp + y + 1) * wp + 1) * kBlock)], in + b * plane + y * w * kBlock,
-                        size_t(w * kBlock) * sizeof(float));
+          for (int64_t y = 0; y < h; ++y) {
+            float* row = &padded[size_t(((b * hp + y + 1) * wp + 1) * kBlock)];
+            const float* from = src + in.at(image, (g * blocks + b) * kBlock, y * w);
+            if (lanes == kBlock) {  // nChw8c: the row is contiguous
+              std::memcpy(row, from, size_t(w * kBlock) * sizeof(float));
+            } else {
+              for (int64_t x = 0; x < w; ++x) std::memcpy(row + x * kBlock, from + x * lanes, kBlock * sizeof(float));
+            }
+          }
         for (int64_t j = 0; j < tiles; ++j) {
           const int64_t block = g * blocks + j * tc / kBlock;  // the tile's first output block, in the image
           for (int64_t oy = 0; oy < oh; ++oy) {
+            const int64_t at = out.at(image, block * kBlock, oy * ow);
             const Tile row{.src = padded.data() + oy * s * wp * kBlock,
                            .row_step = wp * kBlock,
                            .block_step = hp * wp * kBlock,
@@ -163,15 +175,16 @@ void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, i
                            .weights = packed + (g * tiles + j) * 9 * cg * tc,
                            .bias = conv.bias.data() + block * kBlock,
                            .relu = conv.relu,
-                           .dst = dst + ((image * groups * blocks + block) * oh + oy) * ow * kBlock,
-                           .dst_block_step = oh * ow * kBlock};
+                           .dst = dst + at,
+                           .dst_block_step = out.at(image, (block + 1) * kBlock, oy * ow) - at,
+                           .dst_pixel_step = lanes};
             row_fn(row, ow);
           }
         }
       }
   }
 #else
-  (void)conv, (void)src, (void)dst, (void)n, (void)h, (void)w;
+  (void)conv, (void)src, (void)dst, (void)n, (void)h, (void)w, (void)lanes;
 #endif
 }
 

@@ -1,4 +1,4 @@
-// ResNeXt's grouped 3x3 convolution where each group holds whole nChw8c blocks (8 to 256
+// ResNeXt's grouped 3x3 convolution where each group holds whole 8-channel blocks (8 to 256
 // channels per group: every stage of 32x8d, 32x16d and 32x32d, the later stages of 32x4d and
 // 64x4d), stride 1 or 2, padding 1, with the folded bias and ReLU. oneDNN 2.6 runs these on its
 // generic jit:avx2 convolution at 55-110 GFLOP/s, against 120-160 for its 1x1 kernel on the
@@ -30,7 +30,9 @@ bool grouped_3x3_supported(const Shape& weight, const ops::Conv2dOptions& option
 GroupedConv3x3 pack_grouped_3x3(const float* weight, const float* bias, int64_t channels, int64_t groups,
                                 int64_t stride, bool relu);
 
-// src: (n, channels, h, w) in nChw8c; dst: (n, channels, oh, ow) in nChw8c, oh = (h - 1) / stride + 1.
-void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w);
+// src: (n, channels, h, w); dst: (n, channels, oh, ow), oh = (h - 1) / stride + 1; both blocked by
+// `lanes` channels (channel_blocks.h): 8 (nChw8c), 16 (nChw16c) or channels (nhwc).
+void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w,
+                     int64_t lanes = 8);
 
 }  // namespace lucid::backend::cpu

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #endif
 
+#include "backend/cpu/channel_blocks.h"
 #include "backend/cpu/simd.h"
 
 namespace lucid::backend::cpu {
@@ -14,12 +15,13 @@ constexpr int64_t kBlockWeights = 9 * 4 * kBlock;  // taps x input channels of a
 
 #if defined(__x86_64__)
 
-// Output columns [ow0, ow0 + T) of one row of one block. rows[kh] is input row oh - 1 + kh of the
-// block, or null where it is padding. Output t reads column ow0 + t - 1 + kw through tap kw, so
-// each column is loaded and shuffled once, then used by the up to three outputs it reaches.
+// Output columns [ow0, ow0 + T) of one row of one block of 8 channels. rows[kh] is input row
+// oh - 1 + kh of the block, or null where it is padding; `step` floats from one pixel to the next
+// (the layout's lanes). Output t reads column ow0 + t - 1 + kw through tap kw, so each column is
+// loaded and shuffled once, then used by the up to three outputs it reaches.
 template <int T>
 __attribute__((target("avx2,fma"))) inline void tile(const float* const rows[3], const float* weights, __m256 bias,
-                                                    bool relu, int64_t ow0, int64_t w, float* out) {
+                                                    bool relu, int64_t ow0, int64_t w, int64_t step, float* out) {
   __m256 acc[T];
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = bias;
@@ -31,7 +33,7 @@ __attribute__((target("avx2,fma"))) inline void tile(const float* const rows[3],
     for (int j = 0; j < T + 2; ++j) {
       const int64_t c = ow0 - 1 + j;
       if (c < 0 || c >= w) continue;  // the left and right padding
-      const __m256 x = _mm256_loadu_ps(row + c * kBlock);
+      const __m256 x = _mm256_loadu_ps(row + c * step);
       const __m256 x0 = _mm256_permute_ps(x, 0x00), x1 = _mm256_permute_ps(x, 0x55);
       const __m256 x2 = _mm256_permute_ps(x, 0xaa), x3 = _mm256_permute_ps(x, 0xff);
 #pragma GCC unroll 3
@@ -48,23 +50,23 @@ __attribute__((target("avx2,fma"))) inline void tile(const float* const rows[3],
   }
   const __m256 zero = _mm256_setzero_ps();
 #pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) _mm256_storeu_ps(out + (ow0 + t) * kBlock, relu ? _mm256_max_ps(acc[t], zero) : acc[t]);
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(out + (ow0 + t) * step, relu ? _mm256_max_ps(acc[t], zero) : acc[t]);
 }
 
 // One output row of one block, in tiles of 8 columns (the last one shorter).
 __attribute__((target("avx2,fma"))) void output_row(const float* const rows[3], const float* weights,
-                                                   const float* bias, bool relu, int64_t w, float* out) {
+                                                   const float* bias, bool relu, int64_t w, int64_t step, float* out) {
   const __m256 b = _mm256_loadu_ps(bias);
   int64_t ow = 0;
-  for (; ow + 8 <= w; ow += 8) tile<8>(rows, weights, b, relu, ow, w, out);
+  for (; ow + 8 <= w; ow += 8) tile<8>(rows, weights, b, relu, ow, w, step, out);
   switch (w - ow) {
-    case 7: tile<7>(rows, weights, b, relu, ow, w, out); break;
-    case 6: tile<6>(rows, weights, b, relu, ow, w, out); break;
-    case 5: tile<5>(rows, weights, b, relu, ow, w, out); break;
-    case 4: tile<4>(rows, weights, b, relu, ow, w, out); break;
-    case 3: tile<3>(rows, weights, b, relu, ow, w, out); break;
-    case 2: tile<2>(rows, weights, b, relu, ow, w, out); break;
-    case 1: tile<1>(rows, weights, b, relu, ow, w, out); break;
+    case 7: tile<7>(rows, weights, b, relu, ow, w, step, out); break;
+    case 6: tile<6>(rows, weights, b, relu, ow, w, step, out); break;
+    case 5: tile<5>(rows, weights, b, relu, ow, w, step, out); break;
+    case 4: tile<4>(rows, weights, b, relu, ow, w, step, out); break;
+    case 3: tile<3>(rows, weights, b, relu, ow, w, step, out); break;
+    case 2: tile<2>(rows, weights, b, relu, ow, w, step, out); break;
+    case 1: tile<1>(rows, weights, b, relu, ow, w, step, out); break;
     default: break;
   }
 }
@@ -93,25 +95,28 @@ GroupsOf4Conv pack_groups_of_4(const float* weight, const float* bias, int64_t c
   return conv;
 }
 
-void run_groups_of_4(const GroupsOf4Conv& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w) {
+void run_groups_of_4(const GroupsOf4Conv& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w,
+                     int64_t lanes) {
 #if defined(__x86_64__)
-  const int64_t blocks = conv.channels / kBlock, plane = h * w * kBlock;
-  // A parallel loop's body is outlined without the target attribute: it calls output_row.
+  const int64_t blocks = conv.channels / kBlock;
+  const ChannelBlocks layout{.channels = conv.channels, .pixels = h * w, .lanes = lanes};
+  // Row by row, all blocks of a row together: the three input rows it reads stay in cache
+  // whatever the layout. A parallel loop's body is outlined without the target attribute: it
+  // calls output_row.
 #pragma omp parallel for collapse(3) schedule(static)
   for (int64_t image = 0; image < n; ++image)
-    for (int64_t block = 0; block < blocks; ++block)
-      for (int64_t oh = 0; oh < h; ++oh) {
-        const float* in = src + (image * blocks + block) * plane;
+    for (int64_t oh = 0; oh < h; ++oh)
+      for (int64_t block = 0; block < blocks; ++block) {
         const float* rows[3];
         for (int64_t kh = 0; kh < 3; ++kh) {
           const int64_t ih = oh - 1 + kh;
-          rows[kh] = ih >= 0 && ih < h ? in + ih * w * kBlock : nullptr;
+          rows[kh] = ih >= 0 && ih < h ? src + layout.at(image, block * kBlock, ih * w) : nullptr;
         }
         output_row(rows, conv.packed.data() + block * kBlockWeights, conv.bias.data() + block * kBlock, conv.relu,
-                   w, dst + (image * blocks + block) * plane + oh * w * kBlock);
+                   w, lanes, dst + layout.at(image, block * kBlock, oh * w));
       }
 #else
-  (void)conv, (void)src, (void)dst, (void)n, (void)h, (void)w;
+  (void)conv, (void)src, (void)dst, (void)n, (void)h, (void)w, (void)lanes;
 #endif
 }
 

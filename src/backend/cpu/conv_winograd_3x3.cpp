@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #endif
 
+#include "backend/cpu/channel_blocks.h"
 #include "backend/cpu/fma_block.h"
 #include "backend/cpu/simd.h"
 
@@ -83,10 +84,11 @@ __attribute__((target("avx2,fma"))) inline void input_transform(const float* d, 
 }
 
 // A^T m A + bias (and the ReLU) of one tile of 8 channels, m's point (r, c) at m + (r * 4 + c) *
-// point_step; writes the rows and columns of the 2 x 2 output that fall inside the map.
+// point_step; writes the rows and columns of the 2 x 2 output that fall inside the map (`row` and
+// `column` floats apart in y).
 __attribute__((target("avx2,fma"))) inline void output_transform(const float* m, int64_t point_step, __m256 bias,
-                                                                bool relu, float* y, int64_t row, bool second_row,
-                                                                bool second_column) {
+                                                                bool relu, float* y, int64_t row, int64_t column,
+                                                                bool second_row, bool second_column) {
   __m256 s[2][4];  // A^T m
   for (int c = 0; c < 4; ++c) {
     const __m256 m0 = _mm256_loadu_ps(m + c * point_step), m1 = _mm256_loadu_ps(m + (4 + c) * point_step);
@@ -100,7 +102,7 @@ __attribute__((target("avx2,fma"))) inline void output_transform(const float* m,
     __m256 y1 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s[r][1], s[r][2]), s[r][3]), bias);
     if (relu) y0 = _mm256_max_ps(y0, zero), y1 = _mm256_max_ps(y1, zero);
     _mm256_storeu_ps(y + r * row, y0);
-    if (second_column) _mm256_storeu_ps(y + r * row + kBlock, y1);
+    if (second_column) _mm256_storeu_ps(y + r * row + column, y1);
   }
 }
 
@@ -124,18 +126,25 @@ __attribute__((target("avx2,fma"))) inline void finish_filter_transform(const fl
 // The maps' geometry, shared by every group.
 struct Geometry {
   int64_t h, w, blocks, slices, tiles_y, tiles_x, tiles, hp, wp, point_step;
+  ChannelBlocks layout;  // of src and dst
 };
 
-// One image's group: in and out at the group's first block. padded, v, m and weights: the
-// thread's buffers (the padded border is zero and stays so: only the interior is written).
-__attribute__((target("avx2,fma"))) void convolve_group(const WinogradConv3x3& conv, int64_t g, const Geometry& s,
-                                                       const float* in, float* out, float* padded, float* v, float* m,
-                                                       float* weights, bool same_group_next) {
-  const int64_t plane = s.h * s.w * kBlock, cg = conv.group_channels;
+// One image's group. padded, v, m and weights: the thread's buffers (the padded border is zero
+// and stays so: only the interior is written).
+__attribute__((target("avx2,fma"))) void convolve_group(const WinogradConv3x3& conv, int64_t image, int64_t g,
+                                                       const Geometry& s, const float* src, float* dst, float* padded,
+                                                       float* v, float* m, float* weights, bool same_group_next) {
+  const int64_t cg = conv.group_channels, lanes = s.layout.lanes;
   for (int64_t b = 0; b < s.blocks; ++b)
-    for (int64_t y = 0; y < s.h; ++y)
-      std::memcpy(padded + ((b * s.hp + y + 1) * s.wp + 1) * kBlock, in + b * plane + y * s.w * kBlock,
-                  size_t(s.w * kBlock) * sizeof(float));
+    for (int64_t y = 0; y < s.h; ++y) {
+      float* row = padded + ((b * s.hp + y + 1) * s.wp + 1) * kBlock;
+      const float* from = src + s.layout.at(image, g * cg + b * kBlock, y * s.w);
+      if (lanes == kBlock) {  // nChw8c: the row is contiguous
+        std::memcpy(row, from, size_t(s.w * kBlock) * sizeof(float));
+      } else {
+        for (int64_t x = 0; x < s.w; ++x) std::memcpy(row + x * kBlock, from + x * lanes, kBlock * sizeof(float));
+      }
+    }
   for (int64_t b = 0; b < s.blocks; ++b)
     for (int64_t ty = 0; ty < s.tiles_y; ++ty)
       for (int64_t tx = 0; tx < s.tiles_x; ++tx)
@@ -179,8 +188,8 @@ __attribute__((target("avx2,fma"))) void convolve_group(const WinogradConv3x3& c
     for (int64_t ty = 0; ty < s.tiles_y; ++ty)
       for (int64_t tx = 0; tx < s.tiles_x; ++tx)
         output_transform(m + (b * s.tiles + ty * s.tiles_x + tx) * kBlock, s.point_step, bias, conv.relu,
-                         out + b * plane + (2 * ty * s.w + 2 * tx) * kBlock, s.w * kBlock, 2 * ty + 1 < s.h,
-                         2 * tx + 1 < s.w);
+                         dst + s.layout.at(image, g * cg + b * kBlock, 2 * ty * s.w + 2 * tx), s.w * lanes, lanes,
+                         2 * ty + 1 < s.h, 2 * tx + 1 < s.w);
   }
 }
 
@@ -221,7 +230,8 @@ WinogradConv3x3 pack_winograd_3x3(const float* weight, const float* bias, int64_
 // Per group and image, on one thread: the group's input, zero-padded to whole 4 x 4 tiles; its
 // tiles transformed into V (16 points x blocks x tiles x 8); for each point, V's slice times the
 // point's weights into M, 16 output channels at a time; M transformed back into dst.
-void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w) {
+void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w,
+                      int64_t lanes) {
 #if defined(__x86_64__)
   const int64_t cg = conv.group_channels, groups = conv.channels / cg, blocks = cg / kBlock;
   const int64_t tiles_y = (h + 1) / 2, tiles_x = (w + 1) / 2;
@@ -234,8 +244,8 @@ void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst,
                    .tiles = tiles_y * tiles_x,
                    .hp = 2 * tiles_y + 2,
                    .wp = 2 * tiles_x + 2,
-                   .point_step = blocks * tiles_y * tiles_x * kBlock};
-  const int64_t plane = h * w * kBlock;
+                   .point_step = blocks * tiles_y * tiles_x * kBlock,
+                   .layout = {.channels = conv.channels, .pixels = h * w, .lanes = lanes}};
 #pragma omp parallel
   {
     std::vector<float> padded(size_t(blocks * s.hp * s.wp * kBlock), 0.0f);
@@ -245,14 +255,12 @@ void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst,
     // come from the caches for its other images.
 #pragma omp for collapse(2) schedule(static)
     for (int64_t g = 0; g < groups; ++g)
-      for (int64_t image = 0; image < n; ++image) {
-        const int64_t at = (image * groups + g) * blocks * plane;
-        convolve_group(conv, g, s, src + at, dst + at, padded.data(), v.data(), m.data(), weights.data<float>(),
+      for (int64_t image = 0; image < n; ++image)
+        convolve_group(conv, image, g, s, src, dst, padded.data(), v.data(), m.data(), weights.data<float>(),
                        image + 1 < n);
-      }
   }
 #else
-  (void)conv, (void)src, (void)dst, (void)n, (void)h, (void)w;
+  (void)conv, (void)src, (void)dst, (void)n, (void)h, (void)w, (void)lanes;
 #endif
 }
 

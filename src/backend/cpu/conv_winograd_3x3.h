@@ -1,9 +1,10 @@
 // ResNeXt's grouped 3x3 convolutions of stride 1 with 16 or more channels per group, by
-// Winograd's F(2x2, 3x3), on nChw8c. Each 2 x 2 output tile comes from a 4 x 4 input tile with 16
-// multiplies per input channel instead of 36: the input tiles and the weights are transformed
-// (adds, subtractions and halvings only), the group's convolution becomes 16 small GEMMs, one per
-// point of the transformed tile, of 2.25x fewer multiply-adds than the direct convolution, run on
-// the 1x1 kernel's register tile (fma_block.h), and the output tiles are transformed back.
+// Winograd's F(2x2, 3x3), on channel-blocked activations (channel_blocks.h). Each 2 x 2 output
+// tile comes from a 4 x 4 input tile with 16 multiplies per input channel instead of 36: the
+// input tiles and the weights are transformed (adds, subtractions and halvings only), the group's
+// convolution becomes 16 small GEMMs, one per point of the transformed tile, of 2.25x fewer
+// multiply-adds than the direct convolution, run on the 1x1 kernel's register tile
+// (fma_block.h), and the output tiles are transformed back.
 // Outputs differ from the direct convolution's by about 1e-6 relative. Measured alone against
 // lucid's direct kernel (conv_grouped_3x3.h) on the AVX2 dev machine, same process, alternating:
 // 14 x 14 at batch 1 1.72x with 128 channels per group, 1.58x with 64, 1.40x with 32, 1.28x with
@@ -37,7 +38,9 @@ bool winograd_3x3_supported(const Shape& weight, const ops::Conv2dOptions& optio
 // channels, into L1 just before the GEMMs that use it.
 WinogradConv3x3 pack_winograd_3x3(const float* weight, const float* bias, int64_t channels, int64_t groups, bool relu);
 
-// src and dst: (n, channels, h, w) in nChw8c; dst = relu(conv(src) + bias) (relu where asked).
-void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w);
+// src and dst: (n, channels, h, w) blocked by `lanes` channels (channel_blocks.h): 8 (nChw8c), 16
+// (nChw16c) or channels (nhwc); dst = relu(conv(src) + bias) (relu where asked).
+void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w,
+                      int64_t lanes = 8);
 
 }  // namespace lucid::backend::cpu
