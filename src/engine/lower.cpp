@@ -7,6 +7,7 @@
 #include "backend/cpu/conv_1x1.h"
 #include "backend/cpu/conv_grouped_3x3.h"
 #include "backend/cpu/conv_groups_of_4.h"
+#include "backend/cpu/conv_small_groups_avx512.h"
 #include "backend/cpu/conv_winograd_3x3.h"
 #include "engine/fold.h"
 #include "lucid/error.h"
@@ -130,7 +131,8 @@ class Lowering {
     const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
     // lucid's kernels run f32 (blocked_kernel): the 1x1 and Winograd ones where nChw8c is oneDNN's
-    // blocking too, the direct grouped ones (no residual) where prefer_lucid_grouped says.
+    // blocking too, the 16-lane one for 4-8 channels per group where it is nChw16c (AVX-512), the
+    // 8-lane direct grouped ones (no residual) where prefer_lucid_grouped says.
     const bool f32 = type_ == DataType::f32, blocked_8 = backend::cpu::blocked_nchw() == Tag::nChw8c;
     const Shape& x = graph_.values[node.src];
     if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) && backend::cpu::conv_1x1_preferred(x, o.stride[0]))
@@ -161,6 +163,8 @@ class Lowering {
     const memory::desc src_any(dims(x), type_, Tag::any);
     memory::desc dst_want(dims(graph_.values[node.dst]), type_, Tag::any);
     Pd pd = make(src_any, dst_want);
+    if (f32 && !blocked_8 && node.residual < 0 && backend::cpu::small_groups_16_supported(ws, o))
+      return small_groups_16(node);
     if ((fits_groups_of_4 || fits_grouped_3x3) && prefer_lucid_grouped(backend::cpu::blocked_nchw(), ws[1]))
       return fits_groups_of_4 ? groups_of_4(node) : grouped_3x3(node);
     // Prefer the layouts at hand when the same kernel takes them: each saves a reorder per run.
@@ -214,83 +218,105 @@ class Lowering {
     return macs;
   }
 
-  // The grouped 3x3 with 4 channels per group, on nChw8c, by lucid's kernel (conv_groups_of_4.h).
-  void groups_of_4(const Node& node) {
+  // Which channel blockings (channel_blocks.h) a lucid kernel reads and writes.
+  enum class Blockings {
+    nChw8c,  // the 1x1 kernel
+    any,     // nChw8c, nChw16c or nhwc: the 8-lane grouped kernels
+    wide,    // nChw16c or nhwc: the 16-lane one
+  };
+
+  // A step on one of lucid's kernels: pack(folded) packs the conv's folded weights once (into a
+  // struct with `packed` and `bias`), run(conv, src, dst, n, h, w, lanes) runs it.
+  template <class Pack, class Run>
+  void lucid_kernel(const Node& node, const char* impl, Blockings accepts, Pack pack, Run run) {
     const FoldedConv folded = folded_weights(node);
-    auto conv = std::make_shared<const backend::cpu::GroupsOf4Conv>(backend::cpu::pack_groups_of_4(
-        folded.weight.data(), folded.bias.data(), int64_t(folded.bias.size()), node.relu));
-    p_.weight_bytes += (conv->packed.size() + conv->bias.size()) * sizeof(float);
+    auto conv = std::make_shared<const decltype(pack(folded))>(pack(folded));
+    p_.weight_bytes += (float_count(conv->packed) + conv->bias.size()) * sizeof(float);
     const Shape& x = graph_.values[node.src];
     blocked_kernel(
-        node, "lucid:groups_of_4:avx2",
-        [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t lanes) {
-          backend::cpu::run_groups_of_4(*conv, src, dst, n, h, w, lanes);
+        node, impl,
+        [conv, run, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t lanes) {
+          run(*conv, src, dst, n, h, w, lanes);
         },
-        true);
+        accepts);
+  }
+  static size_t float_count(const Tensor& t) { return size_t(t.numel()); }
+  static size_t float_count(const std::vector<float>& v) { return v.size(); }
+
+  // The grouped 3x3 with 4 channels per group, by lucid's 8-lane kernel (conv_groups_of_4.h).
+  void groups_of_4(const Node& node) {
+    lucid_kernel(
+        node, "lucid:groups_of_4:avx2", Blockings::any,
+        [&](const FoldedConv& f) {
+          return backend::cpu::pack_groups_of_4(f.weight.data(), f.bias.data(), int64_t(f.bias.size()), node.relu);
+        },
+        backend::cpu::run_groups_of_4);
   }
 
-  // A grouped 3x3 whose groups hold whole 8-channel blocks, on nChw8c, by lucid's kernel
-  // (conv_grouped_3x3.h).
-  void grouped_3x3(const Node& node) {
-    const FoldedConv folded = folded_weights(node);
-    const auto& o = node.conv->options();
-    auto conv = std::make_shared<const backend::cpu::GroupedConv3x3>(backend::cpu::pack_grouped_3x3(
-        folded.weight.data(), folded.bias.data(), int64_t(folded.bias.size()), o.groups, o.stride[0], node.relu));
-    p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
-    const Shape& x = graph_.values[node.src];
-    blocked_kernel(
-        node, "lucid:grouped_3x3:avx2",
-        [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t lanes) {
-          backend::cpu::run_grouped_3x3(*conv, src, dst, n, h, w, lanes);
+  // A grouped 3x3 with 4 or 8 channels per group on an AVX-512 machine, by lucid's 16-lane kernel
+  // (conv_small_groups_avx512.h).
+  void small_groups_16(const Node& node) {
+    lucid_kernel(
+        node, "lucid:small_groups:avx512", Blockings::wide,
+        [&](const FoldedConv& f) {
+          const int64_t channels = int64_t(f.bias.size());
+          return backend::cpu::pack_small_groups_16(f.weight.data(), f.bias.data(), channels,
+                                                    channels / node.conv->options().groups, node.relu);
         },
-        true);
+        backend::cpu::run_small_groups_16);
+  }
+
+  // A grouped 3x3 whose groups hold whole 8-channel blocks, by lucid's kernel (conv_grouped_3x3.h).
+  void grouped_3x3(const Node& node) {
+    const auto& o = node.conv->options();
+    lucid_kernel(
+        node, "lucid:grouped_3x3:avx2", Blockings::any,
+        [&](const FoldedConv& f) {
+          return backend::cpu::pack_grouped_3x3(f.weight.data(), f.bias.data(), int64_t(f.bias.size()), o.groups,
+                                                o.stride[0], node.relu);
+        },
+        backend::cpu::run_grouped_3x3);
   }
 
   // A grouped 3x3, stride 1, with 16 or more channels per group, by Winograd's F(2x2, 3x3)
   // (conv_winograd_3x3.h).
   void winograd_3x3(const Node& node) {
-    const FoldedConv folded = folded_weights(node);
-    const int64_t channels = int64_t(folded.bias.size());
-    auto conv = std::make_shared<const backend::cpu::WinogradConv3x3>(backend::cpu::pack_winograd_3x3(
-        folded.weight.data(), folded.bias.data(), channels, node.conv->options().groups, node.relu));
-    p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
-    const Shape& x = graph_.values[node.src];
-    blocked_kernel(
-        node, "lucid:winograd_3x3:avx2",
-        [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t lanes) {
-          backend::cpu::run_winograd_3x3(*conv, src, dst, n, h, w, lanes);
+    lucid_kernel(
+        node, "lucid:winograd_3x3:avx2", Blockings::any,
+        [&](const FoldedConv& f) {
+          return backend::cpu::pack_winograd_3x3(f.weight.data(), f.bias.data(), int64_t(f.bias.size()),
+                                                 node.conv->options().groups, node.relu);
         },
-        true);
+        backend::cpu::run_winograd_3x3);
   }
 
   // A 1x1 convolution onto a small map at batch 1, by lucid's kernel (conv_1x1.h).
   void conv_1x1(const Node& node) {
-    const FoldedConv folded = folded_weights(node);
-    const int64_t out = int64_t(folded.bias.size()), in = int64_t(folded.weight.size()) / out;
-    auto conv = std::make_shared<const backend::cpu::Conv1x1>(backend::cpu::pack_conv_1x1(
-        folded.weight.data(), folded.bias.data(), out, in, node.relu, node.residual >= 0, node.conv->options().stride[0]));
-    p_.weight_bytes += (size_t(conv->packed.numel()) + conv->bias.size()) * sizeof(float);
-    const Shape& x = graph_.values[node.src];
-    blocked_kernel(node, "lucid:conv_1x1:avx2", [conv, n = x[0], h = x[2], w = x[3]](const float* src, float* dst, int64_t) {
-      backend::cpu::run_conv_1x1(*conv, src, dst, n, h, w);
-    });
+    lucid_kernel(
+        node, "lucid:conv_1x1:avx2", Blockings::nChw8c,
+        [&](const FoldedConv& f) {
+          const int64_t out = int64_t(f.bias.size()), in = int64_t(f.weight.size()) / out;
+          return backend::cpu::pack_conv_1x1(f.weight.data(), f.bias.data(), out, in, node.relu, node.residual >= 0,
+                                             node.conv->options().stride[0]);
+        },
+        [](const backend::cpu::Conv1x1& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w,
+           int64_t) { backend::cpu::run_conv_1x1(conv, src, dst, n, h, w); });
   }
 
-  // A step that runs one of lucid's kernels on nChw8c f32 activations. With a residual the
-  // kernel adds into dst, which holds the identity: written in place, as oneDNN's sum post-op.
-  // lucid's kernels read and write activations blocked by channel (channel_blocks.h): the 1x1
-  // and Winograd ones nChw8c; the direct grouped ones (any_blocking) also nChw16c and nhwc, and
-  // take the layout their input comes in (on AVX-512 machines oneDNN's brgconv kernels leave
-  // nhwc), so that no reorder runs around them. run(src, dst, lanes): lanes, the channels per
-  // block (8, 16, or all for nhwc).
+  // A step that runs one of lucid's kernels on f32 activations. It takes the layout its input
+  // comes in where it can (on AVX-512 machines oneDNN's brgconv kernels leave nhwc), so that no
+  // reorder runs around it; else nChw8c, or nChw16c for a 16-lane kernel. run(src, dst, lanes):
+  // lanes, the channels per block (8, 16, or all for nhwc). With a residual the kernel adds into
+  // dst, which holds the identity: written in place, as oneDNN's sum post-op.
   void blocked_kernel(const Node& node, const char* impl,
-                      std::function<void(const float*, float*, int64_t lanes)> run, bool any_blocking = false) {
+                      std::function<void(const float*, float*, int64_t lanes)> run, Blockings accepts) {
     const Shape& xs = graph_.values[node.src];
     const memory::desc& have = p_.values[map_[node.src]].desc;
-    Tag tag = Tag::nChw8c;
-    if (any_blocking && have != memory::desc(dims(xs), DataType::f32, Tag::nChw8c))
-      for (Tag other : {Tag::nChw16c, Tag::nhwc})
-        if (have == memory::desc(dims(xs), DataType::f32, other)) tag = other;
+    Tag tag = accepts == Blockings::wide ? Tag::nChw16c : Tag::nChw8c;
+    if (accepts != Blockings::nChw8c)
+      for (Tag other : {Tag::nChw8c, Tag::nChw16c, Tag::nhwc})
+        if (have == memory::desc(dims(xs), DataType::f32, other) && !(accepts == Blockings::wide && other == Tag::nChw8c))
+          tag = other;
     const int64_t lanes = tag == Tag::nChw8c ? 8 : tag == Tag::nChw16c ? 16 : xs[1];
     auto blocked = [&](int v) { return memory::desc(dims(graph_.values[v]), DataType::f32, tag); };
     const int src = in_layout(map_[node.src], blocked(node.src), node.name, "activation");

@@ -14,14 +14,16 @@ namespace lucid::engine {
 // release_weights: free each model weight as soon as the program holds its copy.
 Program lower(const Graph& graph, memory::data_type type, bool release_weights);
 
-// Whether a grouped 3x3 convolution that lucid's direct kernels take (conv_groups_of_4.h,
+// Whether a grouped 3x3 convolution that lucid's 8-lane direct kernels take (conv_groups_of_4.h,
 // conv_grouped_3x3.h; f32, AVX2) should run there rather than in oneDNN, on a machine whose
 // activations oneDNN blocks as `blocked`. With nChw8c (AVX2 machines) always: lucid's kernels
 // beat oneDNN's jit:avx2 and gemm (measured). With nChw16c (AVX-512) for 4 and 8 channels per
-// group: there oneDNN 2.6 runs them on nChw4c / nChw8c at 40-90 GFLOP/s between two reorders from
-// and to its 1x1s' nhwc, while lucid's run on nhwc as it is (resnext_50_32x4d 1.015x at batch 1,
-// 1.06x at batch 16, on a 2-core Xeon). With 16 or more oneDNN's 16-lane kernels are the faster
-// (lucid's direct 0.97x, its Winograd 0.98x in the network, same machine), so they keep them.
+// group, where the 16-lane kernel (conv_small_groups_avx512.h, taken first) does not apply
+// (stride 2): there oneDNN 2.6 runs them on nChw4c / nChw8c at 40-90 GFLOP/s between two
+// reorders from and to its 1x1s' nhwc, while lucid's run on nhwc as it is (all 4-8 per group
+// convs on these kernels: resnext_50_32x4d 1.015x at batch 1, 1.06x at batch 16, on a 2-core
+// Xeon). With 16 or more oneDNN's 16-lane kernels are the faster (lucid's direct 0.97x, its
+// Winograd 0.98x in the network, same machine), so they keep them.
 bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels);
 
 }  // namespace lucid::engine

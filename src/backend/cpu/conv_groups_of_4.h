@@ -1,8 +1,8 @@
 // ResNeXt's grouped 3x3 convolution with 4 channels per group (the first stage of the 32x4d and
 // 64x4d models), stride 1, padding 1, on channel-blocked activations (nChw8c, nChw16c or nhwc),
-// with the folded bias and ReLU.
-// oneDNN 2.6 has no blocked AVX2 kernel for it: it reorders to plain NCHW and runs gemm at a
-// tenth of the machine's peak (with AVX-512 it runs one on nChw4c, between two reorders). Here an 8-channel block holds two whole groups, and the in-lane shuffle
+// with the folded bias and ReLU. oneDNN 2.6 has no blocked AVX2 kernel for it: it reorders to
+// plain NCHW and runs gemm at a tenth of the machine's peak (with AVX-512 it runs one on nChw4c,
+// between two reorders). Here an 8-channel block holds two whole groups, and the in-lane shuffle
 // vpermilps broadcasts input channel i of each group (lanes 0-3: x[i], lanes 4-7: x[4+i]), so
 // one FMA per (tap, i) serves both groups. Hand-written because no library has this kernel.
 #pragma once
