@@ -106,7 +106,8 @@ TEST(Engine, ResNeXt50AtBatchOneOnSmallMapsMatchesEager) {
 }
 
 // On nChw8c (AVX2) machines lucid's grouped kernels take every grouped 3x3 they fit; on nChw16c
-// (AVX-512) ones only those oneDNN has no AVX-512 kernel for (it falls back to gemm or to AVX2).
+// (AVX-512) ones those with 4 or 8 channels per group (the 16-lane kernel, or the 8-lane one for
+// stride 2), on the layout the 1x1s around them use.
 TEST(Engine, GroupedConvsGoToLucidWhereItsKernelsAreTheFaster) {
   using Tag = dnnl::memory::format_tag;
   for (int64_t group_channels : {4, 8, 16, 128}) EXPECT_TRUE(prefer_lucid_grouped(Tag::nChw8c, group_channels));
