@@ -137,9 +137,14 @@ class Lowering {
     const Shape& x = graph_.values[node.src];
     if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) && backend::cpu::conv_1x1_preferred(x, o.stride[0]))
       return conv_1x1(node);
-    if (f32 && blocked_8 && node.residual < 0 && backend::cpu::winograd_3x3_supported(ws, o)) return winograd_3x3(node);
-    const bool fits_groups_of_4 = f32 && node.residual < 0 && backend::cpu::groups_of_4_supported(ws, o);
-    const bool fits_grouped_3x3 = f32 && node.residual < 0 && backend::cpu::grouped_3x3_supported(ws, o);
+    if (f32 && node.residual < 0) {
+      if (blocked_8 && backend::cpu::winograd_3x3_supported(ws, o)) return winograd_3x3(node);
+      if (!blocked_8 && backend::cpu::small_groups_16_supported(ws, o)) return small_groups_16(node);
+      if (prefer_lucid_grouped(backend::cpu::blocked_nchw(), ws[1])) {
+        if (backend::cpu::groups_of_4_supported(ws, o)) return groups_of_4(node);
+        if (backend::cpu::grouped_3x3_supported(ws, o)) return grouped_3x3(node);
+      }
+    }
     const int64_t g = o.groups;
     // torch's (OC, C/G, KH, KW) is, byte for byte, oneDNN's grouped (G, OC/G, C/G, KH, KW).
     const Dims w_dims = g == 1 ? Dims{ws[0], ws[1], ws[2], ws[3]} : Dims{g, ws[0] / g, ws[1], ws[2], ws[3]};
@@ -163,10 +168,6 @@ class Lowering {
     const memory::desc src_any(dims(x), type_, Tag::any);
     memory::desc dst_want(dims(graph_.values[node.dst]), type_, Tag::any);
     Pd pd = make(src_any, dst_want);
-    if (f32 && !blocked_8 && node.residual < 0 && backend::cpu::small_groups_16_supported(ws, o))
-      return small_groups_16(node);
-    if ((fits_groups_of_4 || fits_grouped_3x3) && prefer_lucid_grouped(backend::cpu::blocked_nchw(), ws[1]))
-      return fits_groups_of_4 ? groups_of_4(node) : grouped_3x3(node);
     // Prefer the layouts at hand when the same kernel takes them: each saves a reorder per run.
     if (node.residual >= 0 && pd.dst_desc() != p_.values[map_[node.residual]].desc) {
       const memory::desc& have = p_.values[map_[node.residual]].desc;

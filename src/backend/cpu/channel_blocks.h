@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace lucid::backend::cpu {
 
@@ -17,5 +18,16 @@ struct ChannelBlocks {
     return image * channels * pixels + (c / lanes) * pixels * lanes + c % lanes + pixel * lanes;
   }
 };
+
+// Copies 8 channels of `pixels` consecutive pixels from `from` (the first pixel's, in a layout of
+// `lanes` channels per block) to `to`, 8 floats per pixel: a row of a group's input, into the
+// zero-padded copy the grouped kernels read.
+inline void copy_8_channels(const float* from, int64_t lanes, int64_t pixels, float* to) {
+  if (lanes == 8) {  // nChw8c: the row is contiguous
+    std::memcpy(to, from, size_t(pixels * 8) * sizeof(float));
+  } else {
+    for (int64_t p = 0; p < pixels; ++p) std::memcpy(to + p * 8, from + p * lanes, 8 * sizeof(float));
+  }
+}
 
 }  // namespace lucid::backend::cpu

@@ -1,6 +1,5 @@
 #include "backend/cpu/conv_grouped_3x3.h"
 
-#include <cstring>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -155,15 +154,9 @@ void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, i
     for (int64_t image = 0; image < n; ++image)
       for (int64_t g = 0; g < groups; ++g) {
         for (int64_t b = 0; b < blocks; ++b)
-          for (int64_t y = 0; y < h; ++y) {
-            float* row = &padded[size_t(((b * hp + y + 1) * wp + 1) * kBlock)];
-            const float* from = src + in.at(image, (g * blocks + b) * kBlock, y * w);
-            if (lanes == kBlock) {  // nChw8c: the row is contiguous
-              std::memcpy(row, from, size_t(w * kBlock) * sizeof(float));
-            } else {
-              for (int64_t x = 0; x < w; ++x) std::memcpy(row + x * kBlock, from + x * lanes, kBlock * sizeof(float));
-            }
-          }
+          for (int64_t y = 0; y < h; ++y)
+            copy_8_channels(src + in.at(image, (g * blocks + b) * kBlock, y * w), lanes, w,
+                            &padded[size_t(((b * hp + y + 1) * wp + 1) * kBlock)]);
         for (int64_t j = 0; j < tiles; ++j) {
           const int64_t block = g * blocks + j * tc / kBlock;  // the tile's first output block, in the image
           for (int64_t oy = 0; oy < oh; ++oy) {

@@ -1,7 +1,6 @@
 #include "backend/cpu/conv_winograd_3x3.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -136,15 +135,9 @@ __attribute__((target("avx2,fma"))) void convolve_group(const WinogradConv3x3& c
                                                        float* v, float* m, float* weights, bool same_group_next) {
   const int64_t cg = conv.group_channels, lanes = s.layout.lanes;
   for (int64_t b = 0; b < s.blocks; ++b)
-    for (int64_t y = 0; y < s.h; ++y) {
-      float* row = padded + ((b * s.hp + y + 1) * s.wp + 1) * kBlock;
-      const float* from = src + s.layout.at(image, g * cg + b * kBlock, y * s.w);
-      if (lanes == kBlock) {  // nChw8c: the row is contiguous
-        std::memcpy(row, from, size_t(s.w * kBlock) * sizeof(float));
-      } else {
-        for (int64_t x = 0; x < s.w; ++x) std::memcpy(row + x * kBlock, from + x * lanes, kBlock * sizeof(float));
-      }
-    }
+    for (int64_t y = 0; y < s.h; ++y)
+      copy_8_channels(src + s.layout.at(image, g * cg + b * kBlock, y * s.w), lanes, s.w,
+                      padded + ((b * s.hp + y + 1) * s.wp + 1) * kBlock);
   for (int64_t b = 0; b < s.blocks; ++b)
     for (int64_t ty = 0; ty < s.tiles_y; ++ty)
       for (int64_t tx = 0; tx < s.tiles_x; ++tx)
