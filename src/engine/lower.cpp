@@ -131,8 +131,8 @@ class Lowering {
     const Shape ws = c.weight.shape();  // a copy: releasing the weight resets its shape
     const auto& o = c.options();
     // lucid's kernels run f32 (blocked_kernel): the 1x1 and Winograd ones where nChw8c is oneDNN's
-    // blocking too, the 16-lane one for 4-8 channels per group where it is nChw16c (AVX-512), the
-    // 8-lane direct grouped ones (no residual) where prefer_lucid_grouped says.
+    // blocking too, the 16-lane one for 4, 8 or 16 channels per group where it is nChw16c
+    // (AVX-512), the 8-lane direct grouped ones (no residual) where prefer_lucid_grouped says.
     const bool f32 = type_ == DataType::f32, blocked_8 = backend::cpu::blocked_nchw() == Tag::nChw8c;
     const Shape& x = graph_.values[node.src];
     if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) && backend::cpu::conv_1x1_preferred(x, o.stride[0]))
@@ -254,8 +254,8 @@ class Lowering {
         backend::cpu::run_groups_of_4);
   }
 
-  // A grouped 3x3 with 4 or 8 channels per group on an AVX-512 machine, by lucid's 16-lane kernel
-  // (conv_small_groups_avx512.h).
+  // A grouped 3x3 with 4, 8 or 16 channels per group on an AVX-512 machine, by lucid's 16-lane
+  // kernel (conv_small_groups_avx512.h).
   void small_groups_16(const Node& node) {
     lucid_kernel(
         node, "lucid:small_groups:avx512", Blockings::wide,

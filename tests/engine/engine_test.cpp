@@ -129,14 +129,16 @@ TEST(Engine, GroupedConvsGoToLucidWhereItsKernelsAreTheFaster) {
                                      "layer3.1.conv2  conv+relu  lucid:winograd_3x3:avx2",
                                      "layer4.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
                                      "layer4.1.conv2  conv+relu  lucid:winograd_3x3:avx2"});
-  } else {  // AVX-512: the 16-lane kernel for 4 and 8 per group, oneDNN's from 16 on
+  } else {  // AVX-512: the 16-lane kernel for 4, 8 and 16 per group, oneDNN's from 32 on
     expected.insert(expected.end(), {"layer1.0.conv2  conv+relu  lucid:small_groups:avx512",
-                                     "layer2.1.conv2  conv+relu  lucid:small_groups:avx512"});
-    EXPECT_EQ(steps.find("layer3.1.conv2  conv+relu  lucid:"), std::string::npos) << steps;
+                                     "layer2.1.conv2  conv+relu  lucid:small_groups:avx512",
+                                     "layer3.1.conv2  conv+relu  lucid:small_groups:avx512"});
+    EXPECT_EQ(steps.find("layer4.1.conv2  conv+relu  lucid:"), std::string::npos) << steps;
   }
   for (const std::string& step : expected) EXPECT_NE(steps.find(step), std::string::npos) << step << "\n" << steps;
   // lucid's kernels take the blocking the convs around them use: no reorder to or from them.
-  for (const char* reorder : {"layer1.0.conv2 <- ", "layer1.0.conv3 <- ", "layer2.1.conv2 <- ", "layer2.1.conv3 <- "})
+  for (const char* reorder : {"layer1.0.conv2 <- ", "layer1.0.conv3 <- ", "layer2.1.conv2 <- ", "layer2.1.conv3 <- ",
+                              "layer3.1.conv2 <- ", "layer3.1.conv3 <- "})
     EXPECT_EQ(steps.find(reorder), std::string::npos) << reorder << "\n" << steps;
 }
 

@@ -1,4 +1,4 @@
-// The AVX-512 grouped 3x3 kernel for 4 and 8 channels per group
+// The AVX-512 grouped 3x3 kernel for 4, 8 and 16 channels per group
 // (backend/cpu/conv_small_groups_avx512.h) against the reference convolution, on nChw16c and nhwc
 // data: widths that end in every tile size (1-8), a one-pixel-wide image, several images and
 // blocks, with and without the ReLU.
@@ -47,14 +47,20 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SmallGroups16,
                                            Case{2, 16, 4, 2, 20, false}, Case{1, 16, 8, 3, 3, true},
                                            Case{1, 32, 8, 2, 14, false}, Case{1, 16, 4, 3, 10, true},
                                            Case{1, 16, 8, 1, 6, true}, Case{1, 16, 4, 3, 2, false},
-                                           Case{1, 128, 4, 6, 56, true}, Case{1, 256, 8, 5, 28, true}));
+                                           Case{1, 128, 4, 6, 56, true}, Case{1, 256, 8, 5, 28, true},
+                                           // 16 per group: one group per vector
+                                           Case{1, 16, 16, 3, 9, true}, Case{2, 48, 16, 5, 7, false},
+                                           Case{1, 32, 16, 4, 1, true}, Case{1, 256, 16, 3, 14, true},
+                                           // 295 KB of weights: block by block rather than band by band
+                                           Case{2, 512, 16, 3, 5, true}));
 
 // Where the kernel applies.
-TEST(SmallGroups16Support, TakesFourOrEightPerGroupStrideOneOnWholeVectors) {
+TEST(SmallGroups16Support, TakesFourEightOrSixteenPerGroupStrideOneOnWholeVectors) {
   using backend::cpu::small_groups_16_supported;
   if (!small_groups_16_supported({64, 4, 3, 3}, {.padding = {1, 1}, .groups = 16})) GTEST_SKIP() << "this CPU lacks AVX-512";
   EXPECT_TRUE(small_groups_16_supported({64, 8, 3, 3}, {.padding = {1, 1}, .groups = 8}));
-  EXPECT_FALSE(small_groups_16_supported({64, 16, 3, 3}, {.padding = {1, 1}, .groups = 4}));  // 16 per group
+  EXPECT_TRUE(small_groups_16_supported({64, 16, 3, 3}, {.padding = {1, 1}, .groups = 4}));
+  EXPECT_FALSE(small_groups_16_supported({64, 32, 3, 3}, {.padding = {1, 1}, .groups = 2}));  // 32 per group
   EXPECT_FALSE(small_groups_16_supported({24, 4, 3, 3}, {.padding = {1, 1}, .groups = 6}));   // 24 channels
   EXPECT_FALSE(small_groups_16_supported({64, 8, 3, 3}, {.stride = {2, 2}, .padding = {1, 1}, .groups = 8}));
   EXPECT_FALSE(small_groups_16_supported({64, 8, 3, 3}, {.padding = {0, 0}, .groups = 8}));

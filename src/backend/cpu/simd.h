@@ -22,4 +22,13 @@ inline bool cpu_has_avx2_fma() {
 #endif
 }
 
+// Whether lucid's AVX-512 kernels (conv_small_groups_avx512.h, the Winograd GEMMs) can run here.
+inline bool cpu_has_avx512f() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
 }  // namespace lucid::backend::cpu
