@@ -138,7 +138,10 @@ class Lowering {
     if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) && backend::cpu::conv_1x1_preferred(x, o.stride[0]))
       return conv_1x1(node);
     if (f32 && node.residual < 0) {
-      if (blocked_8 && backend::cpu::winograd_3x3_supported(ws, o)) return winograd_3x3(node);
+      if (backend::cpu::winograd_3x3_supported(ws, o)) {
+        if (blocked_8) return winograd_3x3(node, Blockings::any);
+        if (prefer_winograd_between_reorders(x, ws[1])) return winograd_3x3(node, Blockings::nChw8c);
+      }
       if (!blocked_8 && backend::cpu::small_groups_16_supported(ws, o)) return small_groups_16(node);
       if (prefer_lucid_grouped(backend::cpu::blocked_nchw(), ws[1])) {
         if (backend::cpu::groups_of_4_supported(ws, o)) return groups_of_4(node);
@@ -280,10 +283,10 @@ class Lowering {
   }
 
   // A grouped 3x3, stride 1, with 16 or more channels per group, by Winograd's F(2x2, 3x3)
-  // (conv_winograd_3x3.h).
-  void winograd_3x3(const Node& node) {
+  // (conv_winograd_3x3.h), on the blockings given.
+  void winograd_3x3(const Node& node, Blockings accepts) {
     lucid_kernel(
-        node, "lucid:winograd_3x3:avx2", Blockings::any,
+        node, backend::cpu::cpu_has_avx512f() ? "lucid:winograd_3x3:avx512" : "lucid:winograd_3x3:avx2", accepts,
         [&](const FoldedConv& f) {
           return backend::cpu::pack_winograd_3x3(f.weight.data(), f.bias.data(), int64_t(f.bias.size()),
                                                  node.conv->options().groups, node.relu);
@@ -421,6 +424,10 @@ class Lowering {
 
 bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels) {
   return blocked == Tag::nChw8c || group_channels <= 8;
+}
+
+bool prefer_winograd_between_reorders(const Shape& input, int64_t group_channels) {
+  return group_channels == 64 && input[0] > 1 && input[2] >= 14 && input[3] >= 14;
 }
 
 Program lower(const Graph& graph, memory::data_type type, bool release_weights) {

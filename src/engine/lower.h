@@ -26,4 +26,15 @@ Program lower(const Graph& graph, memory::data_type type, bool release_weights);
 // Winograd 0.98x in the network, same machine), so they keep them.
 bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels);
 
+// Whether, on a machine whose activations oneDNN keeps nhwc (AVX-512), a stride-1 grouped 3x3 on
+// input (n, c, h, w) should run on lucid's Winograd kernel (conv_winograd_3x3.h) on nChw8c,
+// between reorders from and to nhwc, rather than on oneDNN's brgconv: with 64 channels per
+// group on maps of 14 x 14 and up, at batch 2 and up. There its AVX-512 GEMMs make it 1.1-1.3x
+// oneDNN's with the two reorders (resnext_101_32x16d's 14 x 14 and 32x32d's 28 x 28 convs at
+// batch 4 and 16, steps timed alone; resnext_101_32x16d 1.03x and 1.10x at batch 16, two plans
+// alternating). On nhwc itself the kernel runs 1.3x slower; at batch 1, with 32 per group, or
+// with 128 on 14 x 14 (32x32d's stage 3: the network 0.97x at batch 16) the reorders cost as
+// much as it saves or more.
+bool prefer_winograd_between_reorders(const Shape& input, int64_t group_channels);
+
 }  // namespace lucid::engine

@@ -126,9 +126,9 @@ TEST(Engine, GroupedConvsGoToLucidWhereItsKernelsAreTheFaster) {
     expected.insert(expected.end(), {"layer1.0.conv2  conv+relu  lucid:groups_of_4:avx2",
                                      "layer2.1.conv2  conv+relu  lucid:grouped_3x3:avx2",
                                      "layer3.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
-                                     "layer3.1.conv2  conv+relu  lucid:winograd_3x3:avx2",
+                                     "layer3.1.conv2  conv+relu  lucid:winograd_3x3",
                                      "layer4.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
-                                     "layer4.1.conv2  conv+relu  lucid:winograd_3x3:avx2"});
+                                     "layer4.1.conv2  conv+relu  lucid:winograd_3x3"});
   } else {  // AVX-512: the 16-lane kernel for 4, 8 and 16 per group, oneDNN's from 32 on
     expected.insert(expected.end(), {"layer1.0.conv2  conv+relu  lucid:small_groups:avx512",
                                      "layer2.1.conv2  conv+relu  lucid:small_groups:avx512",
@@ -152,10 +152,34 @@ TEST(Engine, WideGroupsOnMidSizedMapsTakeWinogradAndMatchEager) {
   if (!backend_has_lucid_kernels()) return;
   model.eval();
   const std::string steps = compile(model, {2, 3, 56, 56}).describe();
-  EXPECT_NE(steps.find("layer1.0.conv2  conv+relu  lucid:winograd_3x3:avx2"), std::string::npos) << steps;
-  EXPECT_NE(steps.find("layer1.1.conv2  conv+relu  lucid:winograd_3x3:avx2"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("layer1.0.conv2  conv+relu  lucid:winograd_3x3"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("layer1.1.conv2  conv+relu  lucid:winograd_3x3"), std::string::npos) << steps;
   EXPECT_NE(steps.find("layer2.0.conv2  conv+relu  lucid:grouped_3x3:avx2"), std::string::npos) << steps;
-  EXPECT_NE(steps.find("layer2.1.conv2  conv+relu  lucid:winograd_3x3:avx2"), std::string::npos) << steps;
+  EXPECT_NE(steps.find("layer2.1.conv2  conv+relu  lucid:winograd_3x3"), std::string::npos) << steps;
+}
+
+// Where oneDNN keeps activations nhwc (AVX-512), 64 channels per group on maps of 14 x 14 and up
+// take the Winograd kernel on nChw8c, between two reorders, from batch 2 on.
+TEST(Engine, WideGroupsTakeWinogradBetweenReordersOnNhwcMachinesFromBatchTwo) {
+  EXPECT_TRUE(prefer_winograd_between_reorders({2, 128, 14, 14}, 64));
+  EXPECT_TRUE(prefer_winograd_between_reorders({16, 2048, 28, 28}, 64));
+  EXPECT_FALSE(prefer_winograd_between_reorders({16, 4096, 14, 14}, 128));  // 128 per group
+  EXPECT_FALSE(prefer_winograd_between_reorders({1, 128, 14, 14}, 64));   // batch 1
+  EXPECT_FALSE(prefer_winograd_between_reorders({2, 1024, 28, 28}, 32));  // 32 per group
+  EXPECT_FALSE(prefer_winograd_between_reorders({2, 4096, 7, 7}, 128));   // 7 x 7
+  manual_seed(14);
+  // Cardinality 2, base width 64: 64 per group in stage 1 (14 x 14 from a 56 x 56 input).
+  models::ResNeXt model(models::BlockType::Bottleneck, {1, 2, 1, 1}, 2, 64, 10);
+  randomize_batch_norms(model, 18);
+  expect_matches_eager(model, {2, 3, 56, 56});
+  if (backend_has_lucid_kernels() || !backend::cpu::cpu_has_avx512f()) return;
+  model.eval();
+  const std::string two = compile(model, {2, 3, 56, 56}).describe();
+  EXPECT_NE(two.find("layer1.0.conv2 <- activation"), std::string::npos) << two;
+  EXPECT_NE(two.find("layer1.0.conv2  conv+relu  lucid:winograd_3x3:avx512  aBcd8b -> aBcd8b"), std::string::npos)
+      << two;
+  const std::string one = compile(model, {1, 3, 56, 56}).describe();
+  EXPECT_EQ(one.find("layer1.0.conv2  conv+relu  lucid:"), std::string::npos) << one;
 }
 
 TEST(Engine, ProfileTimesEveryStepInOrder) {

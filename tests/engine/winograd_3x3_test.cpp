@@ -1,7 +1,8 @@
 // The Winograd F(2x2, 3x3) grouped convolution (backend/cpu/conv_winograd_3x3.h) against the
-// reference convolution, on nChw8c, nChw16c and nhwc data: 16 to 64 channels per group (one to
-// four register-tile slices), even and odd sizes (tiles cut by the map's last row and column),
-// runs of every width from 1 to 6 tiles, several images, with and without the ReLU.
+// reference convolution, on nChw8c, nChw16c and nhwc data, with AVX2's and (where the CPU has it)
+// AVX-512's GEMMs: 16 to 128 channels per group (one to eight 16-channel slices), even and odd
+// sizes (tiles cut by the map's last row and column), runs of 1 to 24 tiles, maps cut into
+// strips, several images, with and without the ReLU.
 #include <gtest/gtest.h>
 
 #include "backend/cpu/conv_winograd_3x3.h"
@@ -33,13 +34,19 @@ TEST_P(Winograd3x3, MatchesReferenceConvolution) {
   const std::vector<float> b = uniform(size_t(k.c), rng);
   const Shape ys{k.n, k.c, k.h, k.w};
 
-  const auto conv = backend::cpu::pack_winograd_3x3(w.data(), b.data(), k.c, k.groups, k.relu);
-  // Sums of up to 9 x 64 + 1 products of values in [-1, 1], in float, through transforms that
-  // add up to 16 terms.
-  expect_matches_reference_on_every_blocking(x, xs, w, ws, b, options, ys, k.relu, 1e-4,
-                                             [&](const float* src, float* dst, int64_t lanes) {
-                                               backend::cpu::run_winograd_3x3(conv, src, dst, k.n, k.h, k.w, lanes);
-                                             });
+  // The GEMMs on AVX2's register tile, and on AVX-512's where this CPU has it.
+  for (const bool wide : {false, true}) {
+    if (wide && !backend::cpu::cpu_has_avx512f()) continue;
+    SCOPED_TRACE(wide ? "AVX-512 GEMMs" : "AVX2 GEMMs");
+    const auto conv = backend::cpu::pack_winograd_3x3(w.data(), b.data(), k.c, k.groups, k.relu, wide);
+    ASSERT_EQ(conv.wide_gemm, wide);
+    // Sums of up to 9 x 64 + 1 products of values in [-1, 1], in float, through transforms that
+    // add up to 16 terms.
+    expect_matches_reference_on_every_blocking(x, xs, w, ws, b, options, ys, k.relu, 1e-4,
+                                               [&](const float* src, float* dst, int64_t lanes) {
+                                                 backend::cpu::run_winograd_3x3(conv, src, dst, k.n, k.h, k.w, lanes);
+                                               });
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Winograd3x3,
@@ -55,7 +62,17 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Winograd3x3,
                                            Case{1, 64, 2, 2, 8, true},     // 4 tiles: a run of 4
                                            Case{1, 64, 2, 2, 6, true},     // 3 tiles
                                            Case{1, 64, 2, 4, 4, false},    // 4 tiles in 2 rows
-                                           Case{1, 64, 2, 2, 4, true}));   // 2 tiles
+                                           Case{1, 64, 2, 2, 4, true},    // 2 tiles
+                                           // AVX-512's register tile: runs of 7-12 tiles (32 per
+                                           // group), 13-24 (16 per group)
+                                           Case{1, 64, 2, 2, 14, true}, Case{1, 64, 2, 2, 18, false},
+                                           Case{1, 64, 2, 2, 22, true}, Case{1, 64, 2, 4, 12, false},
+                                           Case{1, 32, 2, 2, 26, true}, Case{1, 32, 2, 2, 34, false},
+                                           Case{1, 32, 2, 2, 46, true}, Case{1, 32, 2, 4, 24, false},
+                                           // strips of tile rows: 4 x 4 + 3 (16 per group), 3 x 3
+                                           // + 1 over two images (32), none with 128 (two images)
+                                           Case{1, 32, 2, 30, 30, true}, Case{2, 64, 2, 20, 20, false},
+                                           Case{2, 256, 2, 6, 6, true}));
 
 // Where the kernel applies.
 TEST(Winograd3x3Support, TakesStrideOnePaddingOneGroupsOfWholeSlices) {
