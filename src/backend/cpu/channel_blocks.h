@@ -38,14 +38,14 @@ inline void copy_8_channels(const float* from, int64_t lanes, int64_t pixels, fl
 // block, and with 1024+ channels gone from L1 by the next).
 inline void copy_group_row(const float* src, const ChannelBlocks& layout, int64_t image, int64_t c, int64_t blocks,
                            int64_t y, int64_t w, float* to, int64_t to_block_step) {
+  if (layout.lanes == 8) {  // each block's row is contiguous
+    for (int64_t b = 0; b < blocks; ++b)
+      copy_8_channels(src + layout.at(image, c + b * 8, y * w), 8, w, to + b * to_block_step);
+    return;
+  }
   constexpr int64_t kTogether = 16;
   for (int64_t b0 = 0; b0 < blocks; b0 += kTogether) {
     const int64_t count = std::min(kTogether, blocks - b0);
-    if (layout.lanes == 8) {
-      for (int64_t b = b0; b < b0 + count; ++b)
-        copy_8_channels(src + layout.at(image, c + b * 8, y * w), 8, w, to + b * to_block_step);
-      continue;
-    }
     const float* from[kTogether];
     for (int64_t k = 0; k < count; ++k) from[k] = src + layout.at(image, c + (b0 + k) * 8, y * w);
     for (int64_t p = 0; p < w; ++p)

@@ -91,12 +91,13 @@ __attribute__((target("avx512f"))) void gemm_tile_wide(const float* src, int64_t
 // (one slice) by up to 6 tiles, or AVX-512's S slices by up to 24 / S tiles; w: (blocks x 8, 16 S).
 void gemm_run(bool wide, int64_t slices, int64_t n, const float* src, int64_t src_block_step, int64_t blocks,
               const float* w, float* dst, int64_t dst_block_step) {
+  const int64_t x = src_block_step, y = dst_block_step;
   if (!wide)
-    with_tile_width<6>(n, [&](auto t) { gemm_tile<t.value>(src, src_block_step, blocks, w, dst, dst_block_step); });
+    with_tile_width<6>(n, [&](auto t) { gemm_tile<t.value>(src, x, blocks, w, dst, y); });
   else if (slices == 2)
-    with_tile_width<12>(n, [&](auto t) { gemm_tile_wide<t.value, 2>(src, src_block_step, blocks, w, dst, dst_block_step); });
+    with_tile_width<12>(n, [&](auto t) { gemm_tile_wide<t.value, 2>(src, x, blocks, w, dst, y); });
   else
-    with_tile_width<24>(n, [&](auto t) { gemm_tile_wide<t.value, 1>(src, src_block_step, blocks, w, dst, dst_block_step); });
+    with_tile_width<24>(n, [&](auto t) { gemm_tile_wide<t.value, 1>(src, x, blocks, w, dst, y); });
 }
 
 // Tiles per register tile.
@@ -307,8 +308,8 @@ void run_winograd_3x3(const WinogradConv3x3& conv, const float* src, float* dst,
   // Strips of tile rows whose transformed tiles (V and M: 128 cg bytes a tile) take at most 128
   // KB, so that they stay in L2 between the transforms and the GEMMs: 1.2-1.4x faster than whole
   // maps with 16 per group on 56 x 56 and 32 on 28 x 28 (AVX-512 GEMMs, nhwc, batch 1 and 16;
-  // 64 KB and 256 KB were slower). Not with more than 64 per group: the group's kept G g G^T (over 256 KB) would leave
-  // L2 between strips.
+  // 64 KB and 256 KB were slower). Not with more than 64 per group: the group's kept G g G^T
+  // (over 256 KB) would leave L2 between strips.
   const int64_t strip_rows =
       cg > 64 ? tiles_y : std::clamp(kStripTileChannels / (cg * tiles_x), int64_t(1), tiles_y);
   const Geometry s{.h = h,
