@@ -2,7 +2,8 @@
 // against the reference convolution, on nChw8c, nChw16c and nhwc data: 8 to 64 channels per
 // group (one- and two-block register tiles; groups that start mid-way through a 16-channel
 // block), strides 1 and 2 on even and odd sizes, every tile width of both kinds (rows split into
-// near-equal tiles), several images, with and without the ReLU.
+// near-equal tiles), groups copied together and maps in bands of rows with partial last ones,
+// several images, with and without the ReLU.
 #include <gtest/gtest.h>
 
 #include "backend/cpu/conv_grouped_3x3.h"
@@ -66,7 +67,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Grouped3x3,
                                            Case{1, 16, 2, 2, 12, 1, true},   // one-block tiles of 12, 10, 3, 2
                                            Case{1, 16, 2, 3, 10, 1, false},
                                            Case{1, 16, 2, 2, 3, 1, true},
-                                           Case{1, 16, 2, 2, 2, 1, true}));
+                                           Case{1, 16, 2, 2, 2, 1, true},
+                                           // 10 groups of 8, copied 8 + 2 together on nhwc and
+                                           // nChw16c; 19 output rows: bands of 8 + 8 + 3
+                                           Case{2, 80, 10, 37, 6, 2, true},
+                                           Case{1, 112, 7, 18, 5, 1, false}));  // 7 of 16: 4 + 3; 8 + 8 + 2
 
 }  // namespace
 }  // namespace lucid

@@ -1,5 +1,6 @@
 #include "backend/cpu/conv_grouped_3x3.h"
 
+#include <algorithm>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -12,7 +13,9 @@
 namespace lucid::backend::cpu {
 namespace {
 
-constexpr int64_t kBlock = 8;  // channels per nChw8c block
+constexpr int64_t kBlock = 8;         // channels per nChw8c block
+constexpr int64_t kCopyBlocks = 8;    // blocks copied together from nhwc / nChw16c: 256 bytes a pixel
+constexpr int64_t kBandRows = 8;      // output rows per band of copied input
 
 // Output blocks per register tile: two where the group has them (6 pixels x 2 blocks = 12
 // accumulators, 2 weight vectors and a broadcast of 16 registers), else one (12 pixels x 1).
@@ -139,40 +142,59 @@ void run_grouped_3x3(const GroupedConv3x3& conv, const float* src, float* dst, i
 #if defined(__x86_64__)
   const int64_t s = conv.stride, oh = (h - 1) / s + 1, ow = (w - 1) / s + 1;
   const int64_t cg = conv.group_channels, groups = conv.channels / cg, blocks = cg / kBlock;
-  const int64_t hp = h + 2, wp = w + 2;
+  const int64_t wp = w + 2;
   const int64_t tc = tile_blocks(cg) * kBlock, tiles = cg / tc;
   const ChannelBlocks in{.channels = conv.channels, .pixels = h * w, .lanes = lanes};
   const ChannelBlocks out{.channels = conv.channels, .pixels = oh * ow, .lanes = lanes};
   const RowFn row_fn = row_kernel(tc / kBlock, s);
   const float* packed = conv.packed.data<float>();
+  // Groups copied together: one on nChw8c, whose block rows are contiguous; on nhwc and nChw16c,
+  // where a pixel's channels share cache lines and pages, groups of up to kCopyBlocks blocks, so
+  // that a pass over the map reads whole lines and touches each page once for all of them (group
+  // by group, with 512 channels on 56 x 56 each group walked 1568 pages, more than the TLB holds,
+  // and the conv took 3-4x its time on nChw8c). The copy goes in bands of kBandRows output rows,
+  // so that it stays in L2 (whole maps of 8 groups, 800 KB, made 256 channels slower).
+  const int64_t together = lanes == kBlock ? 1 : std::max<int64_t>(1, kCopyBlocks / blocks);
+  const int64_t chunks = (groups + together - 1) / together, band_rows = (kBandRows - 1) * s + 3;
+  const int64_t plane = band_rows * wp * kBlock;
 #pragma omp parallel
   {
-    // The group's input with a zero border: (blocks, h + 2, w + 2, 8), one per thread. Zeroed
-    // once here: each group overwrites only the interior, so the border stays zero.
-    std::vector<float> padded(size_t(blocks * hp * wp * kBlock), 0.0f);
+    // A band of the chunk's input with a zero border: (together x blocks, band_rows, w + 2, 8),
+    // input row oy0 x s - 1 + r at row r; one per thread. Zeroed once here: each band overwrites
+    // only the interior columns, so the border columns stay zero.
+    std::vector<float> padded(size_t(together * blocks * plane), 0.0f);
 #pragma omp for collapse(2) schedule(static)
     for (int64_t image = 0; image < n; ++image)
-      for (int64_t g = 0; g < groups; ++g) {
-        for (int64_t b = 0; b < blocks; ++b)
-          for (int64_t y = 0; y < h; ++y)
-            copy_8_channels(src + in.at(image, (g * blocks + b) * kBlock, y * w), lanes, w,
-                            &padded[size_t(((b * hp + y + 1) * wp + 1) * kBlock)]);
-        for (int64_t j = 0; j < tiles; ++j) {
-          const int64_t block = g * blocks + j * tc / kBlock;  // the tile's first output block, in the image
-          for (int64_t oy = 0; oy < oh; ++oy) {
-            const int64_t at = out.at(image, block * kBlock, oy * ow);
-            const Tile row{.src = padded.data() + oy * s * wp * kBlock,
-                           .row_step = wp * kBlock,
-                           .block_step = hp * wp * kBlock,
-                           .blocks = blocks,
-                           .weights = packed + (g * tiles + j) * 9 * cg * tc,
-                           .bias = conv.bias.data() + block * kBlock,
-                           .relu = conv.relu,
-                           .dst = dst + at,
-                           .dst_block_step = out.at(image, (block + 1) * kBlock, oy * ow) - at,
-                           .dst_pixel_step = lanes};
-            row_fn(row, ow);
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+        const int64_t g0 = chunk * together, count = std::min(together, groups - g0);
+        for (int64_t oy0 = 0; oy0 < oh; oy0 += kBandRows) {
+          const int64_t rows = std::min(kBandRows, oh - oy0);
+          for (int64_t r = 0; r < (rows - 1) * s + 3; ++r) {
+            const int64_t y = oy0 * s - 1 + r;
+            float* to = &padded[size_t((r * wp + 1) * kBlock)];
+            if (y >= 0 && y < h)
+              copy_group_row(src, in, image, g0 * cg, count * blocks, y, w, to, plane);
+            else  // above or below the map
+              for (int64_t b = 0; b < count * blocks; ++b) std::fill_n(to + b * plane, w * kBlock, 0.0f);
           }
+          for (int64_t g = g0; g < g0 + count; ++g)
+            for (int64_t j = 0; j < tiles; ++j) {
+              const int64_t block = g * blocks + j * tc / kBlock;  // the tile's first output block, in the image
+              for (int64_t oy = oy0; oy < oy0 + rows; ++oy) {
+                const int64_t at = out.at(image, block * kBlock, oy * ow);
+                const Tile row{.src = padded.data() + (g - g0) * blocks * plane + (oy - oy0) * s * wp * kBlock,
+                               .row_step = wp * kBlock,
+                               .block_step = plane,
+                               .blocks = blocks,
+                               .weights = packed + (g * tiles + j) * 9 * cg * tc,
+                               .bias = conv.bias.data() + block * kBlock,
+                               .relu = conv.relu,
+                               .dst = dst + at,
+                               .dst_block_step = out.at(image, (block + 1) * kBlock, oy * ow) - at,
+                               .dst_pixel_step = lanes};
+                row_fn(row, ow);
+              }
+            }
         }
       }
   }
