@@ -264,8 +264,9 @@ class Lowering {
         node, "lucid:small_groups:avx512", Blockings::wide,
         [&](const FoldedConv& f) {
           const int64_t channels = int64_t(f.bias.size());
-          return backend::cpu::pack_small_groups_16(f.weight.data(), f.bias.data(), channels,
-                                                    channels / node.conv->options().groups, node.relu);
+          const auto& o = node.conv->options();
+          return backend::cpu::pack_small_groups_16(f.weight.data(), f.bias.data(), channels, channels / o.groups,
+                                                    o.stride[0], node.relu);
         },
         backend::cpu::run_small_groups_16);
   }

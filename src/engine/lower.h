@@ -19,11 +19,11 @@ Program lower(const Graph& graph, memory::data_type type, bool release_weights);
 // activations oneDNN blocks as `blocked`. With nChw8c (AVX2 machines) always: lucid's kernels
 // beat oneDNN's jit:avx2 and gemm (measured). With nChw16c (AVX-512) for 4 and 8 channels per
 // group, where the 16-lane kernel (conv_small_groups_avx512.h, taken first) does not apply
-// (stride 2): there oneDNN 2.6 runs them on nChw4c / nChw8c at 40-90 GFLOP/s between two
-// reorders from and to its 1x1s' nhwc, while lucid's run on nhwc as it is (all 4-8 per group
-// convs on these kernels: resnext_50_32x4d 1.015x at batch 1, 1.06x at batch 16, on a 2-core
-// Xeon). With 16 or more oneDNN's 16-lane kernels are the faster (lucid's direct 0.97x, its
-// Winograd 0.98x in the network, same machine), so they keep them.
+// (channels not a multiple of 16): there oneDNN 2.6 runs them on nChw4c / nChw8c at 40-90
+// GFLOP/s between two reorders from and to its 1x1s' nhwc, while lucid's run on nhwc as it is
+// (all 4-8 per group convs on these kernels: resnext_50_32x4d 1.015x at batch 1, 1.06x at batch
+// 16, on a 2-core Xeon). With 16 or more oneDNN's 16-lane kernels are the faster (lucid's direct
+// 0.97x, its Winograd 0.98x in the network, same machine), so they keep them.
 bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels);
 
 // Whether, on a machine whose activations oneDNN keeps nhwc (AVX-512), a stride-1 grouped 3x3 on

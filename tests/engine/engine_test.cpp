@@ -106,8 +106,8 @@ TEST(Engine, ResNeXt50AtBatchOneOnSmallMapsMatchesEager) {
 }
 
 // On nChw8c (AVX2) machines lucid's grouped kernels take every grouped 3x3 they fit; on nChw16c
-// (AVX-512) ones those with 4 or 8 channels per group (the 16-lane kernel, or the 8-lane one for
-// stride 2), on the layout the 1x1s around them use.
+// (AVX-512) ones the 16-lane kernel those with 4, 8 or 16 channels per group, strides 1 and 2, on
+// the layout the 1x1s around them use.
 TEST(Engine, GroupedConvsGoToLucidWhereItsKernelsAreTheFaster) {
   using Tag = dnnl::memory::format_tag;
   for (int64_t group_channels : {4, 8, 16, 128}) EXPECT_TRUE(prefer_lucid_grouped(Tag::nChw8c, group_channels));
@@ -121,9 +121,10 @@ TEST(Engine, GroupedConvsGoToLucidWhereItsKernelsAreTheFaster) {
   auto model = models::resnext_50_32x4d();
   model->eval();
   const std::string steps = compile(*model, {1, 3, 64, 64}).describe();
-  std::vector<std::string> expected{"layer2.0.conv2  conv+relu  lucid:grouped_3x3:avx2"};  // stride 2
+  std::vector<std::string> expected;
   if (backend_has_lucid_kernels()) {  // nChw8c: all of them, those of stride 1 with 16 or more per group by Winograd
     expected.insert(expected.end(), {"layer1.0.conv2  conv+relu  lucid:groups_of_4:avx2",
+                                     "layer2.0.conv2  conv+relu  lucid:grouped_3x3:avx2",  // stride 2
                                      "layer2.1.conv2  conv+relu  lucid:grouped_3x3:avx2",
                                      "layer3.0.conv2  conv+relu  lucid:grouped_3x3:avx2",
                                      "layer3.1.conv2  conv+relu  lucid:winograd_3x3",
@@ -131,13 +132,16 @@ TEST(Engine, GroupedConvsGoToLucidWhereItsKernelsAreTheFaster) {
                                      "layer4.1.conv2  conv+relu  lucid:winograd_3x3"});
   } else {  // AVX-512: the 16-lane kernel for 4, 8 and 16 per group, oneDNN's from 32 on
     expected.insert(expected.end(), {"layer1.0.conv2  conv+relu  lucid:small_groups:avx512",
+                                     "layer2.0.conv2  conv+relu  lucid:small_groups:avx512",  // stride 2
                                      "layer2.1.conv2  conv+relu  lucid:small_groups:avx512",
+                                     "layer3.0.conv2  conv+relu  lucid:small_groups:avx512",  // stride 2
                                      "layer3.1.conv2  conv+relu  lucid:small_groups:avx512"});
     EXPECT_EQ(steps.find("layer4.1.conv2  conv+relu  lucid:"), std::string::npos) << steps;
   }
   for (const std::string& step : expected) EXPECT_NE(steps.find(step), std::string::npos) << step << "\n" << steps;
   // lucid's kernels take the blocking the convs around them use: no reorder to or from them.
-  for (const char* reorder : {"layer1.0.conv2 <- ", "layer1.0.conv3 <- ", "layer2.1.conv2 <- ", "layer2.1.conv3 <- ",
+  for (const char* reorder : {"layer1.0.conv2 <- ", "layer1.0.conv3 <- ", "layer2.0.conv2 <- ", "layer2.0.conv3 <- ",
+                              "layer2.1.conv2 <- ", "layer2.1.conv3 <- ", "layer3.0.conv2 <- ", "layer3.0.conv3 <- ",
                               "layer3.1.conv2 <- ", "layer3.1.conv3 <- "})
     EXPECT_EQ(steps.find(reorder), std::string::npos) << reorder << "\n" << steps;
 }

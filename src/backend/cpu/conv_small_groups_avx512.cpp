@@ -22,17 +22,18 @@ constexpr int64_t kBandOrderBytes = 256 << 10;  // packed weights up to which bl
 
 #if defined(__x86_64__)
 
-// R output rows (1 or 2) of one 16-channel block, and the R + 2 input rows they read (null where
-// padding). Each input row's permuted columns serve the output rows it reaches, so a permute
-// feeds up to 6 FMAs rather than 3 (1.4-1.5x faster than one row at a time, one core).
+// R output rows (1 or 2) of one 16-channel block, and the S x (R - 1) + 3 input rows they read
+// (null where padding), S the stride. Each input row's permuted columns serve the output rows it
+// reaches, so a permute feeds up to 6 FMAs rather than 3 (1.4-1.5x faster than one row at a time,
+// one core; with stride 2, up to 4 rather than 2).
 struct RowBand {
-  const float* in[4];
+  const float* in[5];
   float* out[2];
-  int64_t w, step;  // the map's width; floats from one pixel to the next
+  int64_t w, in_w, step;  // the output's and input's widths; floats from one pixel to the next
 };
 
-// Output columns [ow0, ow0 + T) of a band, G channels per group. weights: 9 taps x G x 16.
-template <int G, int R, int T>
+// Output columns [ow0, ow0 + T) of a band, G channels per group, stride S. weights: 9 taps x G x 16.
+template <int G, int R, int T, int S>
 __attribute__((target("avx512f"))) inline void tile(const RowBand& band, const float* weights, __m512 bias,
                                                    bool relu, int64_t ow0) {
   __m512i index[G];  // lane l of the permute for input channel i: channel i of l's group
@@ -47,28 +48,29 @@ __attribute__((target("avx512f"))) inline void tile(const RowBand& band, const f
   for (int q = 0; q < R; ++q)
 #pragma GCC unroll 16
     for (int t = 0; t < T; ++t) acc[q][t] = bias;
-  const bool left = ow0 > 0, right = ow0 + T < band.w;  // whether columns ow0 - 1 and ow0 + T exist
+  constexpr int kColumns = S * (T - 1) + 3;  // input columns S ow0 - 1 ... S (ow0 + T - 1) + 1
+  const bool left = ow0 > 0, right = S * (ow0 + T - 1) + 1 < band.in_w;  // whether the end ones exist
   const int64_t step = band.step;
-#pragma GCC unroll 4
-  for (int r = 0; r < R + 2; ++r) {
+#pragma GCC unroll 5
+  for (int r = 0; r < S * (R - 1) + 3; ++r) {
     if (!band.in[r]) continue;
-    const float* column = band.in[r] + (ow0 - 1) * step;
+    const float* column = band.in[r] + (S * ow0 - 1) * step;
 #pragma GCC unroll 8
     for (int i = 0; i < G; ++i)
-#pragma GCC unroll 16
-      for (int j = 0; j < T + 2; ++j) {
-        if ((j == 0 && !left) || (j == T + 1 && !right)) continue;  // the left and right padding
+#pragma GCC unroll 24
+      for (int j = 0; j < kColumns; ++j) {
+        if ((j == 0 && !left) || (j == kColumns - 1 && !right)) continue;  // the left and right padding
         // With 16 per group the vector is one group: its channel i, broadcast from memory.
         const __m512 xi = G == kLanes ? _mm512_set1_ps(column[j * step + i])
                                       : _mm512_permutexvar_ps(index[i], _mm512_loadu_ps(column + j * step));
 #pragma GCC unroll 2
         for (int q = 0; q < R; ++q) {
-          const int kh = r - q;
+          const int kh = r - S * q;
           if (kh < 0 || kh > 2) continue;
 #pragma GCC unroll 3
           for (int kw = 0; kw < 3; ++kw) {
-            const int t = j - kw;
-            if (t >= 0 && t < T)
+            const int t = (j - kw) / S;  // the output column that reads column j through tap kw
+            if (j - kw >= 0 && (j - kw) % S == 0 && t < T)
               acc[q][t] = _mm512_fmadd_ps(xi, _mm512_load_ps(weights + ((kh * 3 + kw) * G + i) * kLanes), acc[q][t]);
           }
         }
@@ -83,30 +85,35 @@ __attribute__((target("avx512f"))) inline void tile(const RowBand& band, const f
 }
 
 // A tile of n <= T columns.
-template <int G, int R, int T>
+template <int G, int R, int T, int S>
 __attribute__((target("avx512f"))) inline void tile_of(int64_t n, const RowBand& band, const float* weights,
                                                       __m512 bias, bool relu, int64_t ow0) {
   if constexpr (T > 0) {
-    if (n == T) return tile<G, R, T>(band, weights, bias, relu, ow0);
-    tile_of<G, R, T - 1>(n, band, weights, bias, relu, ow0);
+    if (n == T) return tile<G, R, T, S>(band, weights, bias, relu, ow0);
+    tile_of<G, R, T - 1, S>(n, band, weights, bias, relu, ow0);
   }
 }
 
 // One band of one block, in tiles of 8 columns (the last one narrower).
-template <int G, int R>
+template <int G, int R, int S>
 __attribute__((target("avx512f"))) void band_kernel(const RowBand& band, const float* weights, const float* bias,
                                                    bool relu) {
   const __m512 b = _mm512_loadu_ps(bias);
   for (int64_t ow = 0; ow < band.w; ow += kMaxPixels)
-    tile_of<G, R, kMaxPixels>(std::min<int64_t>(kMaxPixels, band.w - ow), band, weights, b, relu, ow);
+    tile_of<G, R, kMaxPixels, S>(std::min<int64_t>(kMaxPixels, band.w - ow), band, weights, b, relu, ow);
 }
 
 using BandFn = void (*)(const RowBand&, const float*, const float*, bool);
 
+template <int S>
 BandFn band_fn(int64_t group_channels, int64_t rows) {
-  if (group_channels == 4) return rows == 2 ? band_kernel<4, 2> : band_kernel<4, 1>;
-  if (group_channels == 8) return rows == 2 ? band_kernel<8, 2> : band_kernel<8, 1>;
-  return rows == 2 ? band_kernel<16, 2> : band_kernel<16, 1>;
+  if (group_channels == 4) return rows == 2 ? band_kernel<4, 2, S> : band_kernel<4, 1, S>;
+  if (group_channels == 8) return rows == 2 ? band_kernel<8, 2, S> : band_kernel<8, 1, S>;
+  return rows == 2 ? band_kernel<16, 2, S> : band_kernel<16, 1, S>;
+}
+
+BandFn band_fn(int64_t group_channels, int64_t rows, int64_t stride) {
+  return stride == 1 ? band_fn<1>(group_channels, rows) : band_fn<2>(group_channels, rows);
 }
 
 #endif
@@ -117,8 +124,9 @@ bool small_groups_16_supported(const Shape& weight, const ops::Conv2dOptions& o)
 #if defined(__x86_64__)
   const int64_t cg = weight[1], channels = cg * o.groups;
   return cpu_has_avx512f() && (cg == 4 || cg == 8 || cg == 16) && weight[0] == channels &&
-         channels % kLanes == 0 && weight[2] == 3 && weight[3] == 3 && o.stride == ops::Pair{1, 1} &&
-         o.padding == ops::Pair{1, 1} && o.dilation == ops::Pair{1, 1};
+         channels % kLanes == 0 && weight[2] == 3 && weight[3] == 3 &&
+         (o.stride == ops::Pair{1, 1} || o.stride == ops::Pair{2, 2}) && o.padding == ops::Pair{1, 1} &&
+         o.dilation == ops::Pair{1, 1};
 #else
   (void)weight, (void)o;
   return false;
@@ -126,10 +134,11 @@ bool small_groups_16_supported(const Shape& weight, const ops::Conv2dOptions& o)
 }
 
 SmallGroupsConv16 pack_small_groups_16(const float* weight, const float* bias, int64_t channels,
-                                       int64_t group_channels, bool relu) {
+                                       int64_t group_channels, int64_t stride, bool relu) {
   const int64_t g = group_channels, block_weights = 9 * g * kLanes;
   SmallGroupsConv16 conv{.channels = channels,
                          .group_channels = g,
+                         .stride = stride,
                          .packed = Tensor::empty({channels / kLanes, block_weights}),
                          .bias = std::vector<float>(bias, bias + channels),
                          .relu = relu};
@@ -147,9 +156,11 @@ SmallGroupsConv16 pack_small_groups_16(const float* weight, const float* bias, i
 void run_small_groups_16(const SmallGroupsConv16& conv, const float* src, float* dst, int64_t n, int64_t h, int64_t w,
                          int64_t lanes) {
 #if defined(__x86_64__)
+  const int64_t s = conv.stride, oh = (h - 1) / s + 1, ow = (w - 1) / s + 1;
   const int64_t blocks = conv.channels / kLanes, block_weights = 9 * conv.group_channels * kLanes;
-  const int64_t bands = (h + 1) / 2;
-  const ChannelBlocks layout{.channels = conv.channels, .pixels = h * w, .lanes = lanes};
+  const int64_t bands = (oh + 1) / 2;
+  const ChannelBlocks in{.channels = conv.channels, .pixels = h * w, .lanes = lanes};
+  const ChannelBlocks out{.channels = conv.channels, .pixels = oh * ow, .lanes = lanes};
   const float* packed = conv.packed.data<float>();
   // Two output rows at a time (the last alone where h is odd). With 4 or 8 per group (37-147 KB of
   // weights in ResNeXt) all blocks of a band go together, as in conv_groups_of_4.cpp: the band's
@@ -157,14 +168,15 @@ void run_small_groups_16(const SmallGroupsConv16& conv, const float* src, float*
   // (295-590 KB) all bands of a block go together instead, so that each block's weights are read
   // once: 0.35 ms against 0.40 on 14 x 14 x 1024 (resnext_101_64x4d, steps timed alone).
   auto run_band = [&](int64_t image, int64_t band, int64_t block) {
-    const int64_t oh = 2 * band, rows = std::min<int64_t>(2, h - oh);
-    RowBand b{.in = {}, .out = {}, .w = w, .step = lanes};
-    for (int64_t r = 0; r < rows + 2; ++r) {
-      const int64_t ih = oh - 1 + r;
-      b.in[r] = ih >= 0 && ih < h ? src + layout.at(image, block * kLanes, ih * w) : nullptr;
+    const int64_t oy = 2 * band, rows = std::min<int64_t>(2, oh - oy);
+    RowBand b{.in = {}, .out = {}, .w = ow, .in_w = w, .step = lanes};
+    for (int64_t r = 0; r < s * (rows - 1) + 3; ++r) {
+      const int64_t iy = s * oy - 1 + r;
+      b.in[r] = iy >= 0 && iy < h ? src + in.at(image, block * kLanes, iy * w) : nullptr;
     }
-    for (int64_t q = 0; q < rows; ++q) b.out[q] = dst + layout.at(image, block * kLanes, (oh + q) * w);
-    band_fn(conv.group_channels, rows)(b, packed + block * block_weights, conv.bias.data() + block * kLanes, conv.relu);
+    for (int64_t q = 0; q < rows; ++q) b.out[q] = dst + out.at(image, block * kLanes, (oy + q) * ow);
+    band_fn(conv.group_channels, rows, s)(b, packed + block * block_weights, conv.bias.data() + block * kLanes,
+                                          conv.relu);
   };
   if (conv.packed.numel() * int64_t(sizeof(float)) <= kBandOrderBytes) {
 #pragma omp parallel for collapse(3) schedule(static)
