@@ -1,8 +1,8 @@
 // The AVX-512 grouped 3x3 kernel for 4, 8 and 16 channels per group
 // (backend/cpu/conv_small_groups_avx512.h) against the reference convolution, on nChw16c and nhwc
-// data: widths that end in every tile size (1-8), a one-pixel-wide image, several images and
-// blocks, strides 1 and 2 (even and odd sizes: with and without the right padding column, a last
-// band of one row), with and without the ReLU.
+// data: widths split into tiles of every size (1-12 with 4 or 16 per group, 1-8 with 8), a
+// one-pixel-wide image, several images and blocks, strides 1 and 2 (even and odd sizes: with and
+// without the right padding column, a last band of one row), with and without the ReLU.
 #include <gtest/gtest.h>
 
 #include "backend/cpu/conv_small_groups_avx512.h"
@@ -52,7 +52,13 @@ INSTANTIATE_TEST_SUITE_P(Shapes, SmallGroups16,
                                            Case{1, 32, 8, 2, 14, false}, Case{1, 16, 4, 3, 10, true},
                                            Case{1, 16, 8, 1, 6, true}, Case{1, 16, 4, 3, 2, false},
                                            Case{1, 128, 4, 6, 56, true}, Case{1, 256, 8, 5, 28, true},
+                                           Case{1, 16, 4, 3, 9, true}, Case{1, 16, 4, 2, 12, false},
+                                           Case{1, 16, 4, 3, 23, true}, Case{1, 16, 4, 2, 5, false},
+                                           Case{1, 16, 4, 2, 4, true}, Case{1, 16, 4, 2, 3, true},
                                            // 16 per group: one group per vector
+                                           Case{1, 16, 16, 3, 12, true}, Case{1, 16, 16, 2, 23, false},
+                                           Case{1, 16, 16, 2, 10, true}, Case{1, 16, 16, 3, 3, false},
+                                           Case{1, 16, 16, 2, 8, true},
                                            Case{1, 16, 16, 3, 9, true}, Case{2, 48, 16, 5, 7, false},
                                            Case{1, 32, 16, 4, 1, true}, Case{1, 256, 16, 3, 14, true},
                                            // 295 KB of weights: block by block rather than band by band

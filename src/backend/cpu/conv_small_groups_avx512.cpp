@@ -17,7 +17,12 @@ namespace lucid::backend::cpu {
 namespace {
 
 constexpr int64_t kLanes = 16;  // output channels per vector
-constexpr int kMaxPixels = 8;   // output columns per register tile (of 1 or 2 rows)
+// Output columns per register tile (of 1 or 2 rows): 12 (24 accumulators) where the permute
+// indices leave the registers (4 per group: 4 indices; 16: none), 8 with 8 per group (8 indices).
+// 12 rather than 8 permutes 14 columns for 12 outputs rather than 10 for 8: 1.09-1.15x on 56 x 56
+// and 28 x 28 maps, alone.
+template <int G>
+constexpr int kMaxPixels = G == 8 ? 8 : 12;
 constexpr int64_t kBandOrderBytes = 256 << 10;  // packed weights up to which blocks go band by band
 
 #if defined(__x86_64__)
@@ -94,13 +99,19 @@ __attribute__((target("avx512f"))) inline void tile_of(int64_t n, const RowBand&
   }
 }
 
-// One band of one block, in tiles of 8 columns (the last one narrower).
+// One band of one block, in as few tiles as fit, of near-equal widths (56 = 12 + 4 x 11).
 template <int G, int R, int S>
 __attribute__((target("avx512f"))) void band_kernel(const RowBand& band, const float* weights, const float* bias,
                                                    bool relu) {
   const __m512 b = _mm512_loadu_ps(bias);
-  for (int64_t ow = 0; ow < band.w; ow += kMaxPixels)
-    tile_of<G, R, kMaxPixels, S>(std::min<int64_t>(kMaxPixels, band.w - ow), band, weights, b, relu, ow);
+  constexpr int kMax = kMaxPixels<G>;
+  const int64_t tiles = (band.w + kMax - 1) / kMax, narrow = band.w / tiles, wide = band.w % tiles;
+  int64_t ow = 0;
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t n = narrow + (t < wide ? 1 : 0);
+    tile_of<G, R, kMax, S>(n, band, weights, b, relu, ow);
+    ow += n;
+  }
 }
 
 using BandFn = void (*)(const RowBand&, const float*, const float*, bool);
