@@ -173,7 +173,7 @@ void run_small_groups_16(const SmallGroupsConv16& conv, const float* src, float*
   const ChannelBlocks in{.channels = conv.channels, .pixels = h * w, .lanes = lanes};
   const ChannelBlocks out{.channels = conv.channels, .pixels = oh * ow, .lanes = lanes};
   const float* packed = conv.packed.data<float>();
-  // Two output rows at a time (the last alone where h is odd). With 4 or 8 per group (37-147 KB of
+  // Two output rows at a time (the last alone where oh is odd). With 4 or 8 per group (37-147 KB of
   // weights in ResNeXt) all blocks of a band go together, as in conv_groups_of_4.cpp: the band's
   // input rows stay in cache; 8% faster on 56 x 56 maps than block by block. With 16 per group
   // (295-590 KB) all bands of a block go together instead, so that each block's weights are read
