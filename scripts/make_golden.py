@@ -21,7 +21,8 @@ from tv_models import MODELS
 
 # case: model, input shape, num_classes, in_channels, key naming, weight dtype.
 CASES = {
-    # Batch 1 where the engine takes lucid's 1x1 kernel for the 7 x 7 stage; batch 2 for two of them.
+    # Batch 1 where the engine takes lucid's 1x1 kernel for the 7 x 7 stage (AVX2); batch 2 for two of them,
+    # where AVX-512 plans run the 7 x 7 stage's 1x1s as one matmul over the batch.
     **{m: dict(model=m, input=[2 if m in ("resnext_101_32x4d", "resnext_101_64x4d") else 1, 3, 224, 224])
        for m in list(MODELS)[:6]},
     "resnext_50_32x4d_odd": dict(model="resnext_50_32x4d", input=[1, 3, 193, 257]),

@@ -137,6 +137,8 @@ class Lowering {
     const Shape& x = graph_.values[node.src];
     if (f32 && blocked_8 && backend::cpu::conv_1x1_supported(ws, o) && backend::cpu::conv_1x1_preferred(x, o.stride[0]))
       return conv_1x1(node);
+    if (f32 && prefer_matmul_1x1(x, ws, o) && p_.values[map_[node.src]].desc == memory::desc(dims(x), type_, Tag::nhwc))
+      return conv_as_matmul(node);
     if (f32 && node.residual < 0) {
       if (backend::cpu::winograd_3x3_supported(ws, o)) {
         if (blocked_8) return winograd_3x3(node, Blockings::any);
@@ -154,11 +156,7 @@ class Lowering {
     const Dims strides{o.stride[0], o.stride[1]}, padding{o.padding[0], o.padding[1]};
     const Dims dilates{o.dilation[0] - 1, o.dilation[1] - 1};  // oneDNN counts the gaps: 0 = dense
 
-    dnnl::post_ops post;
-    if (node.residual >= 0) post.append_sum(1.0f);  // dst already holds the identity
-    if (node.relu) post.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
-    dnnl::primitive_attr attr = user_scratchpad();
-    attr.set_post_ops(post);
+    const dnnl::primitive_attr attr = fused_attr(node);
     auto make = [&](const memory::desc& src, const memory::desc& dst) {
       // Direct, not auto: auto may pick oneDNN's Winograd, F(4x4, 3x3), whose transforms lose more
       // precision than the F(2x2, 3x3) of conv_winograd_3x3.h.
@@ -183,27 +181,82 @@ class Lowering {
       if (same_kernel(alt, pd)) pd = *alt;
     }
 
-    const int src = in_layout(map_[node.src], pd.src_desc(), node.name, "activation");
     const FoldedConv folded = folded_weights(node);
     memory weights = reordered_constant(folded.weight.data(), w_dims, g == 1 ? Tag::oihw : Tag::goihw, pd.weights_desc());
     memory bias = bias_memory(folded.bias.data(), ws[0]);
     p_.weight_bytes += pd.weights_desc().get_size() + bias.get_desc().get_size();
-
-    int dst;
-    if (node.residual >= 0) {  // written in place over the identity, whose last use this is
-      const int identity = in_layout(map_[node.residual], pd.dst_desc(), node.name, "residual");
-      dst = add_value(pd.dst_desc(), p_.values[identity].buffer);
-    } else {
-      dst = new_value(pd.dst_desc());
-    }
-    map_[node.dst] = dst;
+    const auto [src, dst] = conv_operands(node, pd.src_desc(), pd.dst_desc());
     add_step(Exec{.name = node.name,
-                  .kind = std::string("conv") + (node.residual >= 0 ? "+sum" : "") + (node.relu ? "+relu" : ""),
+                  .kind = conv_kind(node),
                   .impl = pd.impl_info_str(),
                   .primitive = convolution_forward(pd),
                   .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
                   .constants = {{DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}},
                   .scratchpad = pd.scratchpad_desc()});
+  }
+
+  // A 1x1 convolution of stride 1 on nhwc activations, as one oneDNN matmul over all the batch's
+  // pixels: (n h w, c) x (c, oc), the same post-ops (prefer_matmul_1x1 says where).
+  void conv_as_matmul(const Node& node) {
+    const Shape& xs = graph_.values[node.src];
+    const int64_t rows = xs[0] * xs[2] * xs[3], in = xs[1], out = graph_.values[node.dst][1];
+    const memory::desc src_rows({rows, in}, type_, Tag::ab), dst_rows({rows, out}, type_, Tag::ab);
+    const memory::desc bias_desc({1, out}, DataType::f32, Tag::ab);
+    const dnnl::matmul::primitive_desc pd(
+        dnnl::matmul::desc(src_rows, memory::desc({in, out}, type_, Tag::any), bias_desc, dst_rows), fused_attr(node),
+        engine());
+    const FoldedConv folded = folded_weights(node);
+    // torch's (oc, c, 1, 1) weight is the (c, oc) matrix stored column by column.
+    memory weights = reordered_constant(folded.weight.data(), {in, out}, Tag::ba, pd.weights_desc());
+    memory bias(bias_desc, engine());
+    std::memcpy(bias.get_data_handle(), folded.bias.data(), sizeof(float) * out);
+    p_.weight_bytes += pd.weights_desc().get_size() + bias_desc.get_size();
+    auto nhwc = [&](int v) { return memory::desc(dims(graph_.values[v]), type_, Tag::nhwc); };
+    const auto [src, dst] = conv_operands(node, nhwc(node.src), nhwc(node.dst));
+    add_step(Exec{.name = node.name,
+                  .kind = conv_kind(node),
+                  .impl = std::string("matmul:") + pd.impl_info_str(),
+                  .primitive = {},
+                  .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
+                  .constants = {{DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}},
+                  .scratchpad = pd.scratchpad_desc(),
+                  // The plan binds (n, c, h, w) nhwc values; the matmul reads the same bytes as rows.
+                  .kernel = [matmul = dnnl::matmul(pd), src_rows, dst_rows](const backend::cpu::Args& args) {
+                    backend::cpu::Args rows_args = args;
+                    rows_args[DNNL_ARG_SRC] = memory(src_rows, engine(), args.at(DNNL_ARG_SRC).get_data_handle());
+                    rows_args[DNNL_ARG_DST] = memory(dst_rows, engine(), args.at(DNNL_ARG_DST).get_data_handle());
+                    matmul.execute(stream(), rows_args);
+                  }});
+  }
+
+  // ReLU and the residual add fused as post-ops (dst already holds the identity), with the
+  // scratchpad the plan provides.
+  static dnnl::primitive_attr fused_attr(const Node& node) {
+    dnnl::post_ops post;
+    if (node.residual >= 0) post.append_sum(1.0f);
+    if (node.relu) post.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr = user_scratchpad();
+    attr.set_post_ops(post);
+    return attr;
+  }
+
+  static std::string conv_kind(const Node& node) {
+    return std::string("conv") + (node.residual >= 0 ? "+sum" : "") + (node.relu ? "+relu" : "");
+  }
+
+  // A conv's input in layout `src` (reordered if it comes in another) and its output value in
+  // layout `dst`: with a residual, written in place over the identity, whose last use this is.
+  std::pair<int, int> conv_operands(const Node& node, const memory::desc& src, const memory::desc& dst) {
+    const int from = in_layout(map_[node.src], src, node.name, "activation");
+    int to;
+    if (node.residual >= 0) {
+      const int identity = in_layout(map_[node.residual], dst, node.name, "residual");
+      to = add_value(dst, p_.values[identity].buffer);
+    } else {
+      to = new_value(dst);
+    }
+    map_[node.dst] = to;
+    return {from, to};
   }
 
   // The conv's weights and bias with its BN folded in. When compiling consumes the model, the
@@ -324,17 +377,9 @@ class Lowering {
           tag = other;
     const int64_t lanes = tag == Tag::nChw8c ? 8 : tag == Tag::nChw16c ? 16 : xs[1];
     auto blocked = [&](int v) { return memory::desc(dims(graph_.values[v]), DataType::f32, tag); };
-    const int src = in_layout(map_[node.src], blocked(node.src), node.name, "activation");
-    int dst;
-    if (node.residual >= 0) {
-      const int identity = in_layout(map_[node.residual], blocked(node.dst), node.name, "residual");
-      dst = add_value(blocked(node.dst), p_.values[identity].buffer);
-    } else {
-      dst = new_value(blocked(node.dst));
-    }
-    map_[node.dst] = dst;
+    const auto [src, dst] = conv_operands(node, blocked(node.src), blocked(node.dst));
     add_step(Exec{.name = node.name,
-                  .kind = std::string("conv") + (node.residual >= 0 ? "+sum" : "") + (node.relu ? "+relu" : ""),
+                  .kind = conv_kind(node),
                   .impl = impl,
                   .primitive = {},
                   .values = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}},
@@ -429,6 +474,11 @@ bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels) {
 
 bool prefer_winograd_between_reorders(const Shape& input, int64_t group_channels) {
   return group_channels == 64 && input[0] > 1 && input[2] >= 14 && input[3] >= 14;
+}
+
+bool prefer_matmul_1x1(const Shape& input, const Shape& weight, const ops::Conv2dOptions& o) {
+  return o.groups == 1 && weight[2] == 1 && weight[3] == 1 && o.stride == ops::Pair{1, 1} &&
+         o.padding == ops::Pair{0, 0} && o.dilation == ops::Pair{1, 1} && input[0] >= 2 && input[2] * input[3] <= 49;
 }
 
 Program lower(const Graph& graph, memory::data_type type, bool release_weights) {

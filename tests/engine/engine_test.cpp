@@ -186,6 +186,35 @@ TEST(Engine, WideGroupsTakeWinogradBetweenReordersOnNhwcMachinesFromBatchTwo) {
   EXPECT_EQ(one.find("layer1.0.conv2  conv+relu  lucid:"), std::string::npos) << one;
 }
 
+// Where the 1x1s' input comes nhwc (AVX-512), those of stride 1 on maps of 7 x 7 and smaller run
+// as one matmul over the batch's pixels, from batch 2 on; the residual add and ReLU stay fused.
+TEST(Engine, SmallMapOneByOnesRunAsOneMatmulFromBatchTwo) {
+  const ops::Conv2dOptions plain{}, stride_2{.stride = {2, 2}}, padded{.padding = {1, 1}}, grouped{.groups = 2};
+  EXPECT_TRUE(prefer_matmul_1x1({2, 2048, 7, 7}, {1024, 2048, 1, 1}, plain));
+  EXPECT_TRUE(prefer_matmul_1x1({16, 64, 3, 5}, {32, 64, 1, 1}, plain));
+  EXPECT_FALSE(prefer_matmul_1x1({1, 2048, 7, 7}, {1024, 2048, 1, 1}, plain));     // batch 1
+  EXPECT_FALSE(prefer_matmul_1x1({16, 1024, 14, 14}, {2048, 1024, 1, 1}, plain));  // 14 x 14
+  EXPECT_FALSE(prefer_matmul_1x1({2, 1024, 7, 7}, {2048, 1024, 1, 1}, stride_2));
+  EXPECT_FALSE(prefer_matmul_1x1({2, 1024, 7, 7}, {2048, 1024, 1, 1}, padded));
+  EXPECT_FALSE(prefer_matmul_1x1({2, 1024, 7, 7}, {1024, 512, 1, 1}, grouped));
+  EXPECT_FALSE(prefer_matmul_1x1({2, 1024, 7, 7}, {1024, 1024, 3, 3}, padded));
+  manual_seed(15);
+  auto model = models::resnext_50_32x4d();
+  randomize_batch_norms(*model, 18);
+  // Stages 3 and 4 on 4 x 4 and 2 x 2 maps: every 1x1 of stride 1 there, conv3 with the residual.
+  expect_matches_eager(*model, {3, 3, 64, 64});
+  if (backend::cpu::blocked_nchw() == dnnl::memory::format_tag::nChw8c) return;  // no nhwc 1x1s here
+  model->eval();
+  const std::string two = compile(*model, {2, 3, 64, 64}).describe();
+  for (const char* step : {"layer3.1.conv1  conv+relu  matmul:", "layer4.1.conv3  conv+sum+relu  matmul:"})
+    EXPECT_NE(two.find(step), std::string::npos) << step << "\n" << two;
+  EXPECT_EQ(two.find("layer4.0.downsample.0  conv  matmul:"), std::string::npos) << two;  // stride 2
+  EXPECT_EQ(two.find("layer3.0.conv1  conv+relu  matmul:"), std::string::npos) << two;    // 8 x 8
+  EXPECT_EQ(two.find("layer4.1.conv3 <- "), std::string::npos) << two;  // no reorder around them
+  const std::string one = compile(*model, {1, 3, 64, 64}).describe();
+  EXPECT_EQ(one.find("matmul:"), std::string::npos) << one;
+}
+
 TEST(Engine, ProfileTimesEveryStepInOrder) {
   manual_seed(10);
   models::ResNeXt model(models::BlockType::Bottleneck, {1, 1, 1, 1}, 4, 4, 10);
