@@ -142,6 +142,7 @@ class Lowering {
     if (f32 && node.residual < 0) {
       if (backend::cpu::winograd_3x3_supported(ws, o)) {
         if (blocked_8) return winograd_3x3(node, Blockings::any);
+        if (prefer_winograd_on_nhwc(x, ws[1])) return winograd_3x3(node, Blockings::any);
         if (prefer_winograd_between_reorders(x, ws[1])) return winograd_3x3(node, Blockings::nChw8c);
       }
       if (!blocked_8 && backend::cpu::small_groups_16_supported(ws, o)) return small_groups_16(node);
@@ -474,6 +475,10 @@ bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels) {
 
 bool prefer_winograd_between_reorders(const Shape& input, int64_t group_channels) {
   return group_channels == 64 && input[0] > 1 && input[2] >= 14 && input[3] >= 14;
+}
+
+bool prefer_winograd_on_nhwc(const Shape& input, int64_t group_channels) {
+  return group_channels >= 128 && input[2] >= 14 && input[3] >= 14;
 }
 
 bool prefer_matmul_1x1(const Shape& input, const Shape& weight, const ops::Conv2dOptions& o) {

@@ -35,8 +35,20 @@ bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels);
 // batch 4 and 16, steps timed alone; resnext_101_32x16d 1.03x and 1.10x at batch 16, two plans
 // alternating). On nhwc itself the kernel runs 1.3x slower; at batch 1, with 32 per group, or
 // with 128 on 14 x 14 (32x32d's stage 3: the network 0.97x at batch 16) the reorders cost as
-// much as it saves or more.
+// much as it saves or more (128 per group run on nhwc itself: prefer_winograd_on_nhwc).
 bool prefer_winograd_between_reorders(const Shape& input, int64_t group_channels);
+
+// Whether, on a machine whose activations oneDNN keeps nhwc (AVX-512), a stride-1 grouped 3x3 on
+// input (n, c, h, w) should run on lucid's Winograd kernel on nhwc itself, without reorders,
+// rather than on oneDNN's brgconv: with 128 or more channels per group on maps of 14 x 14 and up
+// (resnext_101_32x32d's stage 3). There the kernel's gathers, slower on nhwc than on blocked
+// layouts, cost less than the 2.25x fewer multiply-adds save: those convs 1.30-1.42x faster at
+// batch 16, 1.12-1.32x at batch 4, 1.14x at batch 1 (steps timed alone, two plans alternating;
+// the whole network at batch 1 1.04x, alternating; 2-core Xeon). With 32 per group (101_32x8d's
+// stage 3) it was level in the network at batch 1 (0.99x) and 16 (1.05x on the convs); with 64
+// (101_32x16d) level with the kernel between reorders (prefer_winograd_between_reorders); on
+// 7 x 7 maps slower (0.84x with 128 at batch 16, alone).
+bool prefer_winograd_on_nhwc(const Shape& input, int64_t group_channels);
 
 // Whether a 1x1 convolution of stride 1 on input (n, c, h, w), where its input comes nhwc
 // (AVX-512 machines), should run as one oneDNN matmul over the batch's n h w pixels rather than on

@@ -186,6 +186,30 @@ TEST(Engine, WideGroupsTakeWinogradBetweenReordersOnNhwcMachinesFromBatchTwo) {
   EXPECT_EQ(one.find("layer1.0.conv2  conv+relu  lucid:"), std::string::npos) << one;
 }
 
+// Where oneDNN keeps activations nhwc (AVX-512), 128 and more channels per group on maps of 14 x
+// 14 and up take the Winograd kernel on nhwc as it comes, at any batch.
+TEST(Engine, WidestGroupsTakeWinogradOnNhwcItself) {
+  EXPECT_TRUE(prefer_winograd_on_nhwc({1, 4096, 14, 14}, 128));
+  EXPECT_TRUE(prefer_winograd_on_nhwc({16, 512, 28, 14}, 256));
+  EXPECT_FALSE(prefer_winograd_on_nhwc({16, 2048, 14, 14}, 64));  // 64 per group
+  EXPECT_FALSE(prefer_winograd_on_nhwc({16, 4096, 7, 7}, 128));   // 7 x 7
+  EXPECT_FALSE(prefer_winograd_on_nhwc({16, 4096, 14, 13}, 128));
+  manual_seed(16);
+  // Cardinality 2, base width 128: 128 per group in stage 1 (14 x 14 from a 56 x 56 input), 256 in
+  // stage 2 (7 x 7).
+  models::ResNeXt model(models::BlockType::Bottleneck, {2, 2, 1, 1}, 2, 128, 10);
+  randomize_batch_norms(model, 19);
+  expect_matches_eager(model, {1, 3, 56, 56});
+  if (backend_has_lucid_kernels() || !backend::cpu::cpu_has_avx512f()) return;
+  model.eval();
+  const std::string steps = compile(model, {1, 3, 56, 56}).describe();
+  for (const char* conv : {"layer1.0.conv2  conv+relu  lucid:winograd_3x3:avx512  acdb -> acdb",
+                           "layer1.1.conv2  conv+relu  lucid:winograd_3x3:avx512  acdb -> acdb"})
+    EXPECT_NE(steps.find(conv), std::string::npos) << conv << "\n" << steps;
+  EXPECT_EQ(steps.find("layer1.0.conv2 <- "), std::string::npos) << steps;
+  EXPECT_EQ(steps.find("layer2.1.conv2  conv+relu  lucid:"), std::string::npos) << steps;  // 7 x 7
+}
+
 // Where the 1x1s' input comes nhwc (AVX-512), those of stride 1 on maps of 7 x 7 and smaller run
 // as one matmul over the batch's pixels, from batch 2 on; the residual add and ReLU stay fused.
 TEST(Engine, SmallMapOneByOnesRunAsOneMatmulFromBatchTwo) {
