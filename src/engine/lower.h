@@ -35,7 +35,7 @@ bool prefer_lucid_grouped(memory::format_tag blocked, int64_t group_channels);
 // batch 4 and 16, steps timed alone; resnext_101_32x16d 1.03x and 1.10x at batch 16, two plans
 // alternating). On nhwc itself the kernel runs 1.3x slower; at batch 1, with 32 per group, or
 // with 128 on 14 x 14 (32x32d's stage 3: the network 0.97x at batch 16) the reorders cost as
-// much as it saves or more (128 per group run on nhwc itself: prefer_winograd_on_nhwc).
+// much as it saves or more (with 128 the kernel now runs on nhwc itself: prefer_winograd_on_nhwc).
 bool prefer_winograd_between_reorders(const Shape& input, int64_t group_channels);
 
 // Whether, on a machine whose activations oneDNN keeps nhwc (AVX-512), a stride-1 grouped 3x3 on
