@@ -35,10 +35,15 @@ memory reordered_constant(const float* values, const Dims& d, Tag tag, const mem
   return result;
 }
 
-memory bias_memory(const float* values, int64_t n) {
-  memory result(memory::desc({n}, DataType::f32, Tag::x), engine());
-  std::memcpy(result.get_data_handle(), values, sizeof(float) * n);
+// f32 biases in a plain layout: (n) for convolutions and the classifier, (1, n) for a matmul.
+memory bias_memory(const float* values, const memory::desc& desc) {
+  memory result(desc, engine());
+  std::memcpy(result.get_data_handle(), values, desc.get_size());
   return result;
+}
+
+memory bias_memory(const float* values, int64_t n) {
+  return bias_memory(values, memory::desc({n}, DataType::f32, Tag::x));
 }
 
 template <class PrimitiveDesc, class Make>
@@ -209,8 +214,7 @@ class Lowering {
     const FoldedConv folded = folded_weights(node);
     // torch's (oc, c, 1, 1) weight is the (c, oc) matrix stored column by column.
     memory weights = reordered_constant(folded.weight.data(), {in, out}, Tag::ba, pd.weights_desc());
-    memory bias(bias_desc, engine());
-    std::memcpy(bias.get_data_handle(), folded.bias.data(), sizeof(float) * out);
+    memory bias = bias_memory(folded.bias.data(), bias_desc);
     p_.weight_bytes += pd.weights_desc().get_size() + bias_desc.get_size();
     auto nhwc = [&](int v) { return memory::desc(dims(graph_.values[v]), type_, Tag::nhwc); };
     const auto [src, dst] = conv_operands(node, nhwc(node.src), nhwc(node.dst));

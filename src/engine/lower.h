@@ -6,8 +6,8 @@
 #include <cstdint>
 
 #include "engine/graph.h"
-#include "lucid/ops.h"
 #include "engine/program.h"
+#include "lucid/ops.h"
 
 namespace lucid::engine {
 
