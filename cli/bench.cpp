@@ -251,6 +251,7 @@ void run(const Options& o) {
     out["batch"] = o.batch;
     out["input"] = to_string(input);
     out["precision"] = o.precision;
+    if (s.bf16_emulated) out["bf16_emulated"] = true;
     out["iterations"] = o.iterations;
     out["compile_ms"] = compile_ms;
     out["latency_ms_median"] = t.median;
@@ -286,6 +287,8 @@ void run(const Options& o) {
               out["images_per_s"].get<double>(), out["gflops"].get<double>());
   if (out.contains("percent_of_peak")) std::printf(" (%.1f%% of peak)", out["percent_of_peak"].get<double>());
   std::printf("\n");
+  if (out.contains("bf16_emulated"))
+    std::printf("bf16 emulated by oneDNN (LUCID_BF16_EMULATION=1): not this CPU's bf16 speed\n");
   if (o.eager)
     std::printf("eager: median %.2f ms (the plan is %.2fx faster)\n", out["eager_latency_ms_median"].get<double>(),
                 out["speedup_vs_eager"].get<double>());

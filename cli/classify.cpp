@@ -24,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string weights, model, preset = "tv_v1", interpolation;
+  std::string weights, model, preset = "tv_v1", interpolation, precision = "fp32";
   std::vector<std::string> paths;
   int64_t topk = 5, batch = 8, resize = 0, crop = 0, max_pixels = data::DecodeOptions{}.max_pixels;
   std::vector<float> mean, std;
@@ -35,7 +35,7 @@ struct Options {
 
 struct Top {
   int64_t index;
-  float prob;
+  float prob, logit;
 };
 
 bool is_image_name(const fs::path& p) {
@@ -102,9 +102,9 @@ data::Preprocess preprocessing(const Options& o, const CheckpointInfo& info) {
   return p;
 }
 
-std::vector<Top> top_k(const float* probs, int64_t classes, int64_t k) {
+std::vector<Top> top_k(const float* probs, const float* logits, int64_t classes, int64_t k) {
   std::vector<Top> all(classes);
-  for (int64_t c = 0; c < classes; ++c) all[c] = {c, probs[c]};
+  for (int64_t c = 0; c < classes; ++c) all[c] = {c, probs[c], logits[c]};
   k = std::min(k, classes);
   std::partial_sort(all.begin(), all.begin() + k, all.end(),
                     [](const Top& a, const Top& b) { return a.prob > b.prob || (a.prob == b.prob && a.index < b.index); });
@@ -134,7 +134,7 @@ void run(const Options& o) {
   const int64_t batch_size = std::min<int64_t>(o.batch, static_cast<int64_t>(files.size()));
   const Shape batch_shape{batch_size, prep.channels, prep.crop, prep.crop};
   std::optional<engine::Plan> plan;
-  if (!o.eager) plan = engine::compile_consuming(*model, batch_shape);
+  if (!o.eager) plan = engine::compile_consuming(*model, batch_shape, {.precision = o.precision});
 
   nlohmann::json results = nlohmann::json::array();
   Progress progress(files.size(), "classify");
@@ -156,13 +156,16 @@ void run(const Options& o) {
     Tensor batch = Tensor::zeros(batch_shape);
     for (size_t i = 0; i < images.size(); ++i)
       std::copy_n(images[i].data<float>(), images[i].numel(), batch.data<float>() + i * images[i].numel());
-    Tensor probs = ops::softmax(plan ? plan->run(batch) : model->forward(batch), -1);
+    const Tensor logits = plan ? plan->run(batch) : model->forward(batch), probs = ops::softmax(logits, -1);
     for (size_t i = 0; i < names.size(); ++i) {
-      auto top = top_k(probs.data<float>() + i * classes, classes, o.topk);
+      auto top = top_k(probs.data<float>() + i * classes, logits.data<float>() + i * classes, classes, o.topk);
       nlohmann::json entry = {{"path", names[i]}, {"top", nlohmann::json::array()}};
       std::string text = names[i] + "\n";
       for (size_t r = 0; r < top.size(); ++r) {
-        entry["top"].push_back({{"class", top[r].index}, {"label", label(top[r].index, classes, info.classes)}, {"prob", top[r].prob}});
+        entry["top"].push_back({{"class", top[r].index},
+                                {"label", label(top[r].index, classes, info.classes)},
+                                {"prob", top[r].prob},
+                                {"logit", top[r].logit}});
         char line[256];
         std::snprintf(line, sizeof line, "  %zu. %-28s %6.2f%%  (class %lld)\n", r + 1,
                       label(top[r].index, classes, info.classes).c_str(), 100.0 * top[r].prob, static_cast<long long>(top[r].index));
@@ -200,13 +203,18 @@ void add_classify(CLI::App& app) {
   cmd->add_option("--max-pixels", o->max_pixels, "Refuse larger images (decompression-bomb guard)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_flag("--json", o->json, "JSON output: [{path, top: [{class, label, prob}]}]");
+  cmd->add_option("--precision", o->precision, "fp32 or bf16 (the engine's; bf16 needs AVX512_BF16)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json, "JSON output: [{path, top: [{class, label, prob, logit}]}]");
   cmd->add_flag("--eager", o->eager, "Run op by op (the reference path) instead of the compiled engine");
   cmd->add_option("paths", o->paths, "Image files or folders")->required();
   cmd->callback([o, cmd] {
     o->preset_given = cmd->count("--preset") > 0;
     for (float s : o->std)
       if (!(s > 0)) throw UsageError("--std values must be positive");
+    if (o->eager && o->precision != "fp32")
+      throw UsageError("--precision " + o->precision + " runs on the engine, not with --eager");
     run(*o);
   });
 }

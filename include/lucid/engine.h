@@ -22,7 +22,8 @@ namespace lucid::engine {
 
 struct CompileOptions {
   int threads = 0;                  // OpenMP threads the plan runs with; 0: the process's count at compile
-  std::string precision = "fp32";  // "fp32", or "bf16" (needs a CPU with AVX512_BF16)
+  std::string precision = "fp32";  // "fp32", or "bf16" (needs a CPU with AVX512_BF16; on other
+                                    // AVX-512 CPUs LUCID_BF16_EMULATION=1 lets oneDNN emulate it, slowly)
 };
 
 // What compile built, for reports and tests.
@@ -37,6 +38,7 @@ struct PlanStats {
   size_t scratchpad_bytes = 0;         // oneDNN's per-primitive scratch, one buffer shared by all
   size_t weight_bytes = 0;             // folded, reordered weights and biases the plan owns
   int64_t macs = 0;                    // multiply-accumulates per run (convolutions and the classifier)
+  bool bf16_emulated = false;          // bf16 on oneDNN's emulation (LUCID_BF16_EMULATION=1), not the CPU's
 };
 
 // One step of a plan and its time, from Plan::profile.

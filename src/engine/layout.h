@@ -9,8 +9,12 @@
 namespace lucid::engine {
 
 // "fp32" -> f32, "bf16" -> bf16. ValueError for other names; UnsupportedError for bf16 on a CPU
-// without AVX512_BF16 (oneDNN would emulate it, slower than fp32).
+// without AVX512_BF16 (oneDNN would emulate it, slower than fp32), unless the environment has
+// LUCID_BF16_EMULATION=1 and the CPU AVX-512: then oneDNN's emulation runs, to check results.
 dnnl::memory::data_type activation_type(const std::string& precision);
+
+// Whether oneDNN runs bf16 on this CPU's own instructions (AVX512_BF16), not emulated.
+bool cpu_has_bf16();
 
 std::string layout_name(const dnnl::memory::desc& desc);
 

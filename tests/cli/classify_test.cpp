@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,10 @@ TEST(ClassifyCli, ReportsAndSkipsBadFilesThenFails) {
   for (const auto& entry : results) {
     ASSERT_EQ(entry["top"].size(), 3u);
     EXPECT_GE(entry["top"][0]["prob"].get<double>(), entry["top"][1]["prob"].get<double>());
+    // The logits the probabilities are the softmax of: their ratio is exp of the logits' difference.
+    const auto& top = entry["top"];
+    EXPECT_NEAR(top[0]["prob"].get<double>() / top[1]["prob"].get<double>(),
+                std::exp(top[0]["logit"].get<double>() - top[1]["logit"].get<double>()), 1e-4);
     EXPECT_FALSE(entry["top"][0]["label"].get<std::string>().empty());
   }
   for (const char* bad : {"truncated.jpg", "empty.png", "notes.jpg"})
@@ -85,6 +90,10 @@ TEST(ClassifyCli, UsageErrors) {
   Fixture f;
   EXPECT_EQ(lucid("classify --weights " + f.weights.string() + " --preset tv_v9 x.jpg").code, 2);
   EXPECT_EQ(lucid("classify --weights " + f.weights.string()).code, 2);
+  EXPECT_EQ(lucid("classify --weights " + f.weights.string() + " --precision fp16 x.jpg").code, 2);
+  Result eager_bf16 = lucid("classify --weights " + f.weights.string() + " --eager --precision bf16 x.jpg");
+  EXPECT_EQ(eager_bf16.code, 2);
+  EXPECT_THAT(eager_bf16.err, HasSubstr("--precision bf16 runs on the engine"));
   Result none = lucid("classify --weights " + f.weights.string() + " " + (dir() / "no_such_dir").string());
   EXPECT_EQ(none.code, 1);
   EXPECT_THAT(none.err, HasSubstr("no_such_dir"));

@@ -58,6 +58,13 @@ foreach(preset tv_v1 tv_v2 timm_gluon timm_wsl)
                    ${preset} ${PHOTOS})
   set_tests_properties(classify.${preset} PROPERTIES TIMEOUT 900)
 endforeach()
+# bf16 against torchvision's fp32 on the same photographs (skipped without AVX-512).
+foreach(model resnext_50_32x4d resnext_101_32x8d)
+  add_test(NAME classify.bf16.${model}
+           COMMAND ${CMAKE_CURRENT_LIST_DIR}/classify_bf16_case.sh $<TARGET_FILE:lucid_cli> ${CMAKE_BINARY_DIR}/classify
+                   ${model} ${PHOTOS})
+  set_tests_properties(classify.bf16.${model} PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77)
+endforeach()
 
 # bench/compare end to end (ours, PyTorch, ONNX Runtime on resnext_50_32x4d, batch 1, a few runs).
 add_test(NAME bench.compare_smoke
