@@ -73,13 +73,13 @@ def write(out, preset, images, model_name=None):
     os.makedirs(folder, exist_ok=True)
     transform = T.Compose([T.Resize(resize, interpolation=interpolation), T.CenterCrop(224), T.ToTensor(),
                            T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    inputs = [transform(Image.open(path).convert("RGB")).unsqueeze(0) for path in images]
     if model_name is not None:
-        fit_classifier(model, [transform(Image.open(path).convert("RGB")).unsqueeze(0) for path in images])
+        fit_classifier(model, inputs)
     torch.save(model.state_dict(), os.path.join(folder, "weights.pth"))
     results = []
     with torch.no_grad():
-        for path in images:
-            x = transform(Image.open(path).convert("RGB")).unsqueeze(0)
+        for path, x in zip(images, inputs):
             logits = model(x)[0]
             probs = torch.softmax(logits, dim=0)
             top = torch.topk(probs, 5)

@@ -11,10 +11,7 @@ namespace lucid::engine {
 
 using dnnl::memory;
 
-bool cpu_has_bf16() {
-  const unsigned isa = dnnl_get_effective_cpu_isa();
-  return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
-}
+bool cpu_has_bf16() { return backend::cpu::onednn_has_isa(dnnl_cpu_isa_avx512_core_bf16); }
 
 memory::data_type activation_type(const std::string& precision) {
   if (precision == "fp32") return memory::data_type::f32;
@@ -24,8 +21,7 @@ memory::data_type activation_type(const std::string& precision) {
   // oneDNN emulates bf16 on the other AVX-512 CPUs, at a fraction of fp32's speed: asked for by
   // name only, to check the bf16 path's results where no AVX512_BF16 machine is at hand.
   const char* emulate = std::getenv("LUCID_BF16_EMULATION");
-  const unsigned isa = dnnl_get_effective_cpu_isa();
-  if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core && emulate && std::string(emulate) == "1")
+  if (backend::cpu::onednn_has_isa(dnnl_cpu_isa_avx512_core) && emulate && std::string(emulate) == "1")
     return memory::data_type::bf16;
   throw UnsupportedError("engine", "precision bf16 needs a CPU with AVX512_BF16, which this one lacks (use fp32)");
 }

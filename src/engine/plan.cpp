@@ -188,14 +188,13 @@ Plan compile(const models::ResNet& model, const Shape& input_shape, const Compil
   impl->input_shape = input_shape;
   impl->output_shape = graph.values[graph.output];
   impl->precision = options.precision;
-  const bool bf16_emulated = type == memory::data_type::bf16 && !cpu_has_bf16();
   impl->threads = options.threads > 0 ? options.threads : omp_get_max_threads();
   ThreadScope threads(impl->threads);
   guarded("engine", [&] {
     impl->program = lower(graph, type, release_weights);
     impl->bind();
   });
-  impl->stats.bf16_emulated = bf16_emulated;
+  impl->stats.bf16_emulated = type == memory::data_type::bf16 && !cpu_has_bf16();
   return Plan(std::move(impl));
 }
 

@@ -4,7 +4,8 @@
 # transforms) against torchvision's fp32 logits on every photograph: the same top-1 class where
 # it leads by 1.0 or more, every logit within 10% of the largest; prints the largest |logit
 # difference|. On AVX-512 CPUs without AVX512_BF16 it runs oneDNN's bf16 emulation
-# (LUCID_BF16_EMULATION=1: the same bf16 rounding, slower); elsewhere it is skipped (exit 77).
+# (LUCID_BF16_EMULATION=1: bf16 roundings, though not necessarily the native instructions' bits,
+# and slower); elsewhere it is skipped (exit 77).
 set -eu
 lucid=$1 out=$2 model=$3
 shift 3

@@ -63,11 +63,11 @@ memory reordered(const std::optional<Step>& reorder, const memory& from, const m
 
 memory::desc f32_desc(const Dims& dims, Tag tag) { return memory::desc(dims, memory::data_type::f32, tag); }
 
-Tag blocked_nchw() {
-  const unsigned isa = dnnl_get_effective_cpu_isa();
-  const bool avx512 = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
-  return avx512 ? Tag::nChw16c : Tag::nChw8c;
+bool onednn_has_isa(dnnl_cpu_isa_t isa) {
+  return (dnnl_get_effective_cpu_isa() & isa) == isa;
 }
+
+Tag blocked_nchw() { return onednn_has_isa(dnnl_cpu_isa_avx512_core) ? Tag::nChw16c : Tag::nChw8c; }
 
 memory wrap(const Tensor& t, const memory::desc& desc) { return memory(desc, engine(), t.raw_data()); }
 

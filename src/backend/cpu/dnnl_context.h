@@ -51,6 +51,8 @@ memory reordered(const std::optional<Step>& reorder, const memory& from, const m
 memory::desc f32_desc(const Dims& dims, Tag tag);
 // The channel-blocked NCHW layout this CPU's jit kernels use: nChw16c with AVX-512, else nChw8c.
 Tag blocked_nchw();
+// Whether oneDNN will use `isa` here (the CPU's, as capped by ONEDNN_MAX_CPU_ISA).
+bool onednn_has_isa(dnnl_cpu_isa_t isa);
 // A oneDNN view of t's storage (no copy).
 memory wrap(const Tensor& t, const memory::desc& desc);
 
