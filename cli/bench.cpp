@@ -304,18 +304,18 @@ void add_bench(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Latency and throughput of the compiled engine (random weights)");
   auto o = std::make_shared<Options>();
   cmd->add_option("--model", o->model, "Model name (see `lucid list`)");
-  cmd->add_option("--batch", o->batch, "Images per run")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--threads", o->threads, "OpenMP threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch", o->batch, "Images per run")->check(positive())->capture_default_str();
+  cmd->add_option("--threads", o->threads, "OpenMP threads (0: all cores)")->check(thread_count());
   cmd->add_option("--precision", o->precision, "fp32 or bf16")->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
-  cmd->add_option("--input-size", o->input_size, "Input height and width")->check(CLI::PositiveNumber)
+  cmd->add_option("--input-size", o->input_size, "Input height and width")->check(positive())
       ->capture_default_str();
-  cmd->add_option("--iterations", o->iterations, "Timed runs")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--warmup", o->warmup, "Untimed runs first")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--iterations", o->iterations, "Timed runs")->check(positive())->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "Untimed runs first")->check(non_negative())->capture_default_str();
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->add_flag("--peak", o->peak, "Measure this machine's fp32 FMA peak (GFLOP/s) first");
   cmd->add_option("--peak-gflops", o->peak_gflops, "A peak measured before, for percent_of_peak")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_flag("--eager", o->eager, "Also time the eager path, for the ratio");
   cmd->add_flag("--serve", o->serve,
                 "After the warm-up print {\"ready\": true}, then time N runs for each line N on stdin "

@@ -192,16 +192,16 @@ void add_classify(CLI::App& app) {
   cmd->add_option("--preset", o->preset, "Evaluation transform of the weights")
       ->check(CLI::IsMember(data::preset_names()))
       ->capture_default_str();
-  cmd->add_option("--topk", o->topk, "Classes per image")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--resize", o->resize, "Override: shorter side after resizing")->check(CLI::PositiveNumber);
-  cmd->add_option("--crop", o->crop, "Override: center crop size")->check(CLI::PositiveNumber);
+  cmd->add_option("--topk", o->topk, "Classes per image")->check(positive())->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Images per forward pass")->check(positive())->capture_default_str();
+  cmd->add_option("--resize", o->resize, "Override: shorter side after resizing")->check(positive());
+  cmd->add_option("--crop", o->crop, "Override: center crop size")->check(positive());
   cmd->add_option("--interpolation", o->interpolation, "Override: bilinear or bicubic")
       ->check(CLI::IsMember({"bilinear", "bicubic"}));
   cmd->add_option("--mean", o->mean, "Override: 3 channel means")->expected(3);
   cmd->add_option("--std", o->std, "Override: 3 channel standard deviations")->expected(3);
   cmd->add_option("--max-pixels", o->max_pixels, "Refuse larger images (decompression-bomb guard)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive())
       ->capture_default_str();
   cmd->add_option("--precision", o->precision, "fp32 or bf16 (the engine's; bf16 needs AVX512_BF16)")
       ->check(CLI::IsMember({"fp32", "bf16"}))

@@ -12,8 +12,8 @@
 namespace lucid::cli {
 
 void add_model_options(CLI::App& cmd, models::ModelOptions& options) {
-  cmd.add_option("--num-classes", options.num_classes, "Classes of the classifier")->check(CLI::PositiveNumber);
-  cmd.add_option("--in-channels", options.in_channels, "Channels of the input image")->check(CLI::PositiveNumber);
+  cmd.add_option("--num-classes", options.num_classes, "Classes of the classifier")->check(positive());
+  cmd.add_option("--in-channels", options.in_channels, "Channels of the input image")->check(positive());
 }
 
 }  // namespace lucid::cli

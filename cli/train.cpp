@@ -42,11 +42,11 @@ void add_train(CLI::App& app) {
   cmd->add_option("--model", c->model, "Model name (see `lucid list`)")->capture_default_str();
   cmd->add_option("--data", c->data, "fashion-mnist, mnist:DIR, fashion-mnist:DIR, or a folder with train/ and test/")
       ->capture_default_str();
-  cmd->add_option("--epochs", c->epochs)->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", c->batch)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", c->epochs)->capture_default_str()->check(positive());
+  cmd->add_option("--batch", c->batch)->capture_default_str()->check(positive());
   cmd->add_option("--accumulate", c->accumulate, "Sum gradients over N batches per step (effective batch N x B)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--lr", c->lr, "Learning rate (the peak of onecycle)")->capture_default_str();
   cmd->add_option("--optimizer", c->optimizer)->capture_default_str()->check(CLI::IsMember({"sgd", "adamw"}));
   cmd->add_option("--momentum", c->momentum, "SGD momentum / AdamW beta1")->capture_default_str();
@@ -72,7 +72,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--pad", c->pad, "IDX data: padding of the random crop (0: flips only)")->capture_default_str();
   cmd->add_option("--image-size", c->image_size, "Image folders: side of the training crop (default 224)");
   cmd->add_option("--workers", c->workers, "Data loading threads")->capture_default_str();
-  cmd->add_option("--threads", c->threads, "Compute threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--threads", c->threads, "Compute threads (0: all cores)")->capture_default_str()->check(thread_count());
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--limit-train", c->limit_train, "Use only the first N training images");
   cmd->add_option("--limit-test", c->limit_test, "Use only the first N test images");

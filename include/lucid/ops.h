@@ -61,7 +61,10 @@ Tensor mul(const Tensor& a, const Tensor& b);
 int64_t window_output_size(const char* op, int64_t in, int64_t kernel, int64_t stride,
                            int64_t padding, int64_t dilation);
 
-// Threads used by the CPU kernels (0 = all cores).
+// Threads used by the CPU kernels (0 = all cores), at most kMaxThreads: far more threads than
+// any machine has cores only slows a run down, and beyond some tens of thousands OpenMP fails to
+// create them and the process crashes.
+inline constexpr int kMaxThreads = 1024;
 void set_num_threads(int threads);
 
 }  // namespace lucid::ops

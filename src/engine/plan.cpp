@@ -10,6 +10,7 @@
 #include "engine/layout.h"
 #include "engine/lower.h"
 #include "lucid/engine.h"
+#include "lucid/ops.h"
 #include "lucid/error.h"
 
 namespace lucid::engine {
@@ -180,7 +181,8 @@ Plan compile(const models::ResNet& model, const Shape& input_shape, const Compil
     if (module->is_training())
       throw ValueError("engine", cat("compile needs an eval-mode model (call eval() first); ",
                                      name.empty() ? std::string("the model") : name, " is in training mode"));
-  if (options.threads < 0) throw ValueError("engine", cat("threads (", options.threads, ") must be >= 0"));
+  if (options.threads < 0 || options.threads > ops::kMaxThreads)
+    throw ValueError("engine", cat("threads (", options.threads, ") must be 0 (the process's count) to ", ops::kMaxThreads));
   const memory::data_type type = activation_type(options.precision);
   const Graph graph = build_graph(model, input_shape);
 

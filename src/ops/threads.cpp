@@ -5,7 +5,8 @@
 namespace lucid::ops {
 
 void set_num_threads(int threads) {
-  if (threads < 0) throw ValueError("set_num_threads", cat("threads must be >= 0 (0 = all cores), got ", threads));
+  if (threads < 0 || threads > kMaxThreads)
+    throw ValueError("set_num_threads", cat("threads must be 0 (all cores) to ", kMaxThreads, ", got ", threads));
   backend::cpu_kernels().set_num_threads(threads);
 }
 

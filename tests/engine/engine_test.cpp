@@ -11,6 +11,7 @@
 
 #include "backend/cpu/dnnl_context.h"
 #include "backend/cpu/simd.h"
+#include "lucid/ops.h"
 #include "engine/arena.h"
 #include "engine/lower.h"
 #include "lucid/error.h"
@@ -296,6 +297,7 @@ TEST(Engine, RejectsWrongShapesAndOptions) {
   EXPECT_THROW(compile(model, {3, 32, 32}), ShapeError);
   EXPECT_THROW(compile(model, {1, 3, 32, 32}, {.precision = "fp8"}), ValueError);
   EXPECT_THROW(compile(model, {1, 3, 32, 32}, {.threads = -1}), ValueError);
+  EXPECT_THROW(compile(model, {1, 3, 32, 32}, {.threads = ops::kMaxThreads + 1}), ValueError);
   Plan plan = compile(model, {2, 3, 32, 32});
   try {
     plan.run(Tensor::zeros({1, 3, 32, 32}));

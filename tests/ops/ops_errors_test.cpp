@@ -129,7 +129,9 @@ TEST(OpsErrors, AddFlattenSoftmaxRelu) {
               HasSubstr("[relu] input must be F32, got I64"));
   EXPECT_THAT(message_of<ValueError>([] { ops::relu(none); }), HasSubstr("[relu] input is undefined"));
   EXPECT_THAT(message_of<ValueError>([] { ops::set_num_threads(-1); }),
-              HasSubstr("[set_num_threads] threads must be >= 0 (0 = all cores), got -1"));
+              HasSubstr("[set_num_threads] threads must be 0 (all cores) to 1024, got -1"));
+  EXPECT_THAT(message_of<ValueError>([] { ops::set_num_threads(ops::kMaxThreads + 1); }),
+              HasSubstr("threads must be 0 (all cores) to 1024, got 1025"));
 }
 
 }  // namespace
