@@ -8,6 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace lucid {
 namespace {
@@ -116,18 +118,15 @@ TEST(EngineBench, UsageAndModelErrorsAreOneLine) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("unknown model"), std::string::npos) << r.err;
   // Numbers out of range name the rule. 100000 threads crashed inside OpenMP before the cap.
-  r = bench("--model resnet_18 --threads 100000");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--threads: must be 0 (all cores) to 1024, got 100000"), std::string::npos) << r.err;
-  r = bench("--model resnet_18 --batch 0");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--batch: must be positive, got 0"), std::string::npos) << r.err;
-  r = bench("--model resnet_18 --warmup -1");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--warmup: must be 0 or more, got -1"), std::string::npos) << r.err;
-  r = bench("--model resnet_18 --iterations many");
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--iterations: 'many' is not a number"), std::string::npos) << r.err;
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--threads 100000", "--threads: must be 0 (all cores) to 1024, got 100000"},
+           {"--batch 0", "--batch: must be positive, got 0"},
+           {"--warmup -1", "--warmup: must be 0 or more, got -1"},
+           {"--iterations many", "--iterations: 'many' is not a number"}}) {
+    r = bench("--model resnet_18 " + args);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
 }
 
 }  // namespace
