@@ -1,6 +1,7 @@
 #include "lucid/models/weights.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "lucid/error.h"
 #include "lucid/io/key_map.h"
@@ -15,8 +16,15 @@ static std::string checkpoint_model_key(const std::string& key) {
   return key.rfind("model.", 0) == 0 ? key.substr(6) : std::string();
 }
 
+// torch.save's usual names. The format is told by the file's first bytes; the name only picks
+// which reader reports a file that is neither (or missing), so that the error names the right one.
+static bool named_like_torch_file(const std::string& path) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  return ext == ".pth" || ext == ".pt" || ext == ".bin" || ext == ".ckpt" || ext == ".tar";
+}
+
 std::shared_ptr<const io::TensorSource> open_weights(const std::string& path) {
-  if (io::is_torch_checkpoint(path))
+  if (io::is_torch_checkpoint(path) || named_like_torch_file(path))
     return std::make_shared<io::RenamedSource>(io::open_torch_checkpoint(path), io::torchvision_key);
   io::SafetensorsFile file = io::SafetensorsFile::open(path);
   const auto& meta = file.metadata();

@@ -14,6 +14,7 @@
 #include "io/pickle.h"
 #include "lucid/error.h"
 #include "lucid/io/safetensors.h"
+#include "lucid/models/weights.h"
 
 namespace lucid::io {
 namespace {
@@ -216,6 +217,23 @@ TEST(TorchCheckpoint, IsTorchCheckpointLooksAtTheMagic) {
   EXPECT_FALSE(is_torch_checkpoint(file("evil_system.pkl")));
   EXPECT_FALSE(is_torch_checkpoint(write_file(dir / "empty.pth", "")));
   EXPECT_FALSE(is_torch_checkpoint((dir / "absent.pth").string()));
+}
+
+// open_weights tells the format by the first bytes; a file that is neither format, or missing, is
+// reported by the reader its name suggests (it was the safetensors reader's "header length
+// 17288783075300243038 exceeds ..." for a broken .pth).
+TEST(TorchCheckpoint, OpenWeightsReportsBrokenPthFilesAsCheckpoints) {
+  fs::path dir = tmp_dir("open_weights");
+  std::string noise(4096, '\0');
+  std::mt19937 random(11);
+  for (char& c : noise) c = static_cast<char>(random());
+  std::string pth = write_file(dir / "random.pth", noise), st = write_file(dir / "random.safetensors", noise);
+  std::string missing = (dir / "absent.pth").string();
+  expect_error<IoError>([&] { models::open_weights(pth); }, {"[torch_checkpoint]", pth, "not a checkpoint"});
+  expect_error<IoError>([&] { models::open_weights(missing); }, {"[torch_checkpoint]", missing, "cannot open"});
+  expect_error<IoError>([&] { models::open_weights(st); }, {"[safetensors]", st});
+  EXPECT_EQ(models::open_weights(file("state_dict.pth"))->keys().size(),
+            open_torch_checkpoint(file("state_dict.pth"))->keys().size());
 }
 
 // Archives made here with libzip, around hand-built pickles, for what torch never writes.
