@@ -5,7 +5,8 @@
 //
 // The plan holds its own (folded, blocked) copy of every weight and nothing of the model, so the
 // model may be freed once compile returns; a later change to the model is not seen by the plan.
-// One plan runs one call at a time (its arena is shared); compile one plan per concurrent caller.
+// One plan runs one call at a time (its arena is shared): a run while another is in progress on
+// another thread throws ValueError. Compile one plan per concurrent caller.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
@@ -54,6 +55,9 @@ struct Plan::Impl {
   Bytes arena{nullptr, &std::free}, scratchpad{nullptr, &std::free};
   memory input, output;  // bound to the caller's tensors per run
   std::vector<backend::cpu::Args> args;
+  // Set while a run is in progress: a second caller would overwrite the arena under the first
+  // (wrong logits for both, silently), so it is refused instead.
+  std::atomic<bool> running{false};
 
   Tensor execute(const Tensor& x, std::vector<double>* step_ms);
 
@@ -118,6 +122,13 @@ Tensor Plan::Impl::execute(const Tensor& x, std::vector<double>* step_ms) {
     throw ShapeError("engine", cat("the plan was compiled for input ", to_string(input_shape), ", got ",
                                    x.defined() ? to_string(x.shape()) : "an undefined tensor"));
   if (x.dtype() != DType::F32) throw ValueError("engine", cat("expects an F32 input, got ", dtype_name(x.dtype())));
+  if (running.exchange(true))
+    throw ValueError("engine", "the plan is already running on another thread; one plan runs one call at a time "
+                               "(compile a plan per concurrent caller)");
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = false; }
+  } done{running};
   Tensor y = Tensor::empty(output_shape);
   ThreadScope scope(threads);
   guarded("engine", [&] {

@@ -1,8 +1,11 @@
 #include "lucid/engine.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
+#include <atomic>
 #include <cmath>
 #include <optional>
 #include <sstream>
@@ -306,6 +309,45 @@ TEST(Engine, RejectsWrongShapesAndOptions) {
     EXPECT_NE(std::string(e.what()).find("compiled for input 2x3x32x32, got 1x3x32x32"), std::string::npos) << e.what();
   }
   EXPECT_THROW(plan.run(Tensor()), ShapeError);
+}
+
+// Two threads running one plan at once would share its arena: the second is refused, and every
+// run that goes through returns the same logits as a run alone.
+TEST(Engine, ConcurrentRunsOfOnePlanAreRefusedNeverWrong) {
+  manual_seed(9);
+  models::ResNeXt model(models::BlockType::Bottleneck, {1, 1, 1, 1}, 4, 4, 10);
+  model.eval();
+  const Shape input{2, 3, 96, 96};
+  Plan plan = compile(model, input);
+  const Tensor x = random_input(input, 3);
+  const std::vector<float> alone = plan.run(x).to_vector();
+  std::atomic<int> refused{0}, wrong{0}, done{0};
+  auto run_once = [&] {
+    try {
+      if (plan.run(x).to_vector() != alone) ++wrong;
+      ++done;
+    } catch (const ValueError& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("the plan is already running on another thread"));
+      ++refused;
+    }
+  };
+  // Each round starts a run on another thread and, once it is under way, one here; a run takes
+  // milliseconds, so the two overlap and one of them is refused. A few rounds, in case a
+  // thread is held off by the scheduler for a whole run.
+  for (int round = 0; round < 20 && refused == 0; ++round) {
+    std::atomic<bool> started{false};
+    std::thread other([&] {
+      started = true;
+      for (int i = 0; i < 3; ++i) run_once();
+    });
+    while (!started) std::this_thread::yield();
+    for (int i = 0; i < 3; ++i) run_once();
+    other.join();
+  }
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(done.load(), 0);
+  EXPECT_EQ(plan.run(x).to_vector(), alone);  // usable again afterwards
 }
 
 TEST(Engine, StatsCountPrimitivesReordersAndMemory) {
