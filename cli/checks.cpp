@@ -3,6 +3,7 @@
 #include <string>
 
 #include "commands.h"
+#include "lucid/data/loader.h"
 #include "lucid/ops.h"
 
 namespace lucid::cli {
@@ -28,6 +29,11 @@ CLI::Validator non_negative() {
 CLI::Validator thread_count() {
   static const std::string rule = "0 (all cores) to " + std::to_string(ops::kMaxThreads);
   return number_check("THREADS", [](double v) { return v >= 0 && v <= ops::kMaxThreads; }, rule.c_str());
+}
+
+CLI::Validator worker_count() {
+  static const std::string rule = "0 (load on the main thread) to " + std::to_string(data::kMaxWorkers);
+  return number_check("WORKERS", [](double v) { return v >= 0 && v <= data::kMaxWorkers; }, rule.c_str());
 }
 
 }  // namespace lucid::cli

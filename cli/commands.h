@@ -23,10 +23,12 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Option checks whose messages name the rule (checks.cpp): > 0, >= 0, 0 .. ops::kMaxThreads.
+// Option checks whose messages name the rule (checks.cpp): > 0, >= 0, 0 .. ops::kMaxThreads,
+// 0 .. data::kMaxWorkers.
 CLI::Validator positive();
 CLI::Validator non_negative();
 CLI::Validator thread_count();
+CLI::Validator worker_count();
 
 // --num-classes and --in-channels, shared by the commands that build a model.
 void add_model_options(CLI::App& cmd, models::ModelOptions& options);

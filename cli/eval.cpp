@@ -55,7 +55,7 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--data", o->data, "fashion-mnist, mnist:DIR, fashion-mnist:DIR, or a folder with test/")
       ->capture_default_str();
   cmd->add_option("--batch", o->batch)->capture_default_str()->check(positive());
-  cmd->add_option("--workers", o->workers, "Data loading threads")->capture_default_str();
+  cmd->add_option("--workers", o->workers, "Data loading threads")->capture_default_str()->check(worker_count());
   cmd->add_option("--threads", o->threads, "Compute threads (0: all cores)")->capture_default_str()->check(thread_count());
   cmd->add_option("--image-size", o->image_size, "Image folders: side of the center crop (default 224)");
   cmd->add_flag("--json", o->json, "Print {images, top1, top5, loss} as JSON");

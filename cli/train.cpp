@@ -71,7 +71,7 @@ void add_train(CLI::App& app) {
   cmd->add_flag("!--no-augment", c->augment, "No random crop / flip of the training images");
   cmd->add_option("--pad", c->pad, "IDX data: padding of the random crop (0: flips only)")->capture_default_str();
   cmd->add_option("--image-size", c->image_size, "Image folders: side of the training crop (default 224)");
-  cmd->add_option("--workers", c->workers, "Data loading threads")->capture_default_str();
+  cmd->add_option("--workers", c->workers, "Data loading threads")->capture_default_str()->check(worker_count());
   cmd->add_option("--threads", c->threads, "Compute threads (0: all cores)")->capture_default_str()->check(thread_count());
   cmd->add_option("--seed", c->seed)->capture_default_str();
   cmd->add_option("--limit-train", c->limit_train, "Use only the first N training images");

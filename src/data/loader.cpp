@@ -116,8 +116,8 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, const LoaderOptio
     : dataset_(std::move(dataset)), options_(options) {
   if (!dataset_) throw ValueError("loader", "no data set");
   if (options.batch < 1) throw ValueError("loader", cat("batch must be at least 1, got ", options.batch));
-  if (options.workers < 0 || options.workers > 256)
-    throw ValueError("loader", cat("workers must be 0 to 256, got ", options.workers));
+  if (options.workers < 0 || options.workers > kMaxWorkers)
+    throw ValueError("loader", cat("workers must be 0 to ", kMaxWorkers, ", got ", options.workers));
   if (options.prefetch < 1) throw ValueError("loader", cat("prefetch must be at least 1, got ", options.prefetch));
 }
 

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/run_cli.h"
 #include "lucid/io/safetensors.h"
@@ -149,6 +152,14 @@ TEST(TrainCli, BadInputGivesClearErrors) {
                        (tmp_dir() / "never_trained").string()),
                "no checkpoint to continue from");
   expect_error(run_cli("train --model resnext_99 --data fashion-mnist" + out), "resnext_99");
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--workers 1000", "--workers: must be 0 (load on the main thread) to 256, got 1000"},
+           {"--threads 5000", "--threads: must be 0 (all cores) to 1024, got 5000"},
+           {"--epochs 0", "--epochs: must be positive, got 0"}}) {
+    const CliResult r = run_cli("train --model resnext_14_8x4d --data fashion-mnist " + args + out);
+    EXPECT_EQ(r.code, 2) << args;
+    EXPECT_THAT(r.err, HasSubstr(message));
+  }
 
   // An image folder with a file that is not an image: the error names the file.
   const fs::path folder = tmp_dir() / "folder";

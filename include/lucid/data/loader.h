@@ -11,6 +11,8 @@
 
 namespace lucid::data {
 
+inline constexpr int64_t kMaxWorkers = 256;  // loading threads; more only contend for the cores
+
 struct LoaderOptions {
   int64_t batch = 128;
   bool shuffle = true;
