@@ -11,8 +11,8 @@
 #include "engine/layout.h"
 #include "engine/lower.h"
 #include "lucid/engine.h"
-#include "lucid/ops.h"
 #include "lucid/error.h"
+#include "lucid/ops.h"
 
 namespace lucid::engine {
 
@@ -56,7 +56,7 @@ struct Plan::Impl {
   memory input, output;  // bound to the caller's tensors per run
   std::vector<backend::cpu::Args> args;
   // Set while a run is in progress: a second caller would overwrite the arena under the first
-  // (wrong logits for both, silently), so it is refused instead.
+  // (it crashed the process, or could have returned wrong logits), so it is refused instead.
   std::atomic<bool> running{false};
 
   Tensor execute(const Tensor& x, std::vector<double>* step_ms);
