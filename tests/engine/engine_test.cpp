@@ -4,23 +4,23 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <thread>
 #include <atomic>
 #include <cmath>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/cpu/dnnl_context.h"
 #include "backend/cpu/simd.h"
-#include "lucid/ops.h"
 #include "engine/arena.h"
 #include "engine/lower.h"
 #include "lucid/error.h"
 #include "lucid/models/registry.h"
 #include "lucid/models/resnext.h"
 #include "lucid/nn/trace.h"
+#include "lucid/ops.h"
 
 namespace lucid::engine {
 namespace {
